@@ -1,0 +1,44 @@
+package tollgate
+
+// DecisionType is the verdict of the policy stage.
+type DecisionType string
+
+// The three Tollgate verdicts (upper-case on the wire).
+const (
+	Allow DecisionType = "ALLOW"
+	Ask   DecisionType = "ASK"
+	Deny  DecisionType = "DENY"
+)
+
+// ParseDecisionType returns the DecisionType spelled exactly s.
+func ParseDecisionType(s string) (DecisionType, bool) {
+	switch d := DecisionType(s); d {
+	case Allow, Ask, Deny:
+		return d, true
+	}
+	return "", false
+}
+
+// Decision is the result of the policy stage (or the synthetic DENY a stage
+// before or after it records when it refuses a call).
+type Decision struct {
+	Type          DecisionType
+	Reason        string
+	PolicyID      string // empty when no rule matched
+	PolicyVersion string
+	Metadata      Params
+}
+
+// Outcome is how a call ended, as written to the audit log.
+type Outcome string
+
+// Tollgate's five outcomes, plus Authorized, which this implementation writes
+// before a call executes so that a crash mid-call still leaves a trace.
+const (
+	OutcomeAuthorized     Outcome = "authorized"
+	OutcomeExecuted       Outcome = "executed"
+	OutcomeBlocked        Outcome = "blocked"
+	OutcomeApprovalDenied Outcome = "approval_denied"
+	OutcomeFailed         Outcome = "failed"
+	OutcomeTimeout        Outcome = "timeout"
+)

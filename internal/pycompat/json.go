@@ -1,0 +1,149 @@
+package pycompat
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/tollgate-go/tollgate"
+)
+
+// JSONStyle selects between the two json.dumps flavours Tollgate uses.
+type JSONStyle struct {
+	// SortKeys sorts object keys by code point at every level (request hash).
+	SortKeys bool
+	// ASCII escapes every non-ASCII character as \uXXXX, astral characters
+	// as surrogate pairs (request hash); otherwise UTF-8 is kept (audit log).
+	ASCII bool
+}
+
+// Canonical is json.dumps(v, sort_keys=True), the form hashed into
+// Tollgate's request_hash.
+var Canonical = JSONStyle{SortKeys: true, ASCII: true}
+
+// Log is json.dumps(v, ensure_ascii=False), the form of Tollgate's JSONL audit
+// lines.
+var Log = JSONStyle{}
+
+// AppendJSON appends v, written with Python's default separators ", " and
+// ": ", to dst. Numbers are re-spelt as Python would print them after
+// json.loads (so 1e2 becomes 100.0).
+func (s JSONStyle) AppendJSON(dst []byte, v any) []byte {
+	switch t := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		if t {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case json.Number:
+		return append(dst, FormatNumber(t)...)
+	case string:
+		return s.AppendString(dst, t)
+	case []string:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = s.AppendString(dst, e)
+		}
+		return append(dst, ']')
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = s.AppendJSON(dst, e)
+		}
+		return append(dst, ']')
+	case tollgate.Params:
+		fields := t
+		if s.SortKeys && !slices.IsSortedFunc(t, byKey) {
+			fields = slices.Clone(t)
+			slices.SortFunc(fields, byKey)
+		}
+		dst = append(dst, '{')
+		for i, f := range fields {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = s.AppendString(dst, f.Key)
+			dst = append(dst, ": "...)
+			dst = s.AppendJSON(dst, f.Value)
+		}
+		return append(dst, '}')
+	case float64:
+		return append(dst, FormatFloat(t)...)
+	case int:
+		return fmt.Appendf(dst, "%d", t)
+	case int64:
+		return fmt.Appendf(dst, "%d", t)
+	}
+	// Not part of the value model: fall back to encoding/json so nothing is
+	// silently dropped.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return append(dst, "null"...)
+	}
+	return append(dst, b...)
+}
+
+func byKey(a, b tollgate.Field) int { return strings.Compare(a.Key, b.Key) }
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string, escaped as json.dumps does.
+func (s JSONStyle) AppendString(dst []byte, str string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(str); {
+		c := str[i]
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"':
+				dst = append(dst, `\"`...)
+			case '\\':
+				dst = append(dst, `\\`...)
+			case '\n':
+				dst = append(dst, `\n`...)
+			case '\r':
+				dst = append(dst, `\r`...)
+			case '\t':
+				dst = append(dst, `\t`...)
+			case '\b':
+				dst = append(dst, `\b`...)
+			case '\f':
+				dst = append(dst, `\f`...)
+			default:
+				if c < 0x20 || (s.ASCII && c == 0x7f) {
+					dst = appendU(dst, rune(c))
+				} else {
+					dst = append(dst, c)
+				}
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(str[i:])
+		switch {
+		case !s.ASCII && r != utf8.RuneError:
+			dst = append(dst, str[i:i+size]...)
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			dst = appendU(appendU(dst, hi), lo)
+		default:
+			dst = appendU(dst, r)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
+
+func appendU(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
