@@ -93,4 +93,3 @@ func Compare(a, b any) (c int, ok bool) {
 	}
 	return 0, false
 }
-

@@ -198,7 +198,7 @@ func Text(n *yaml.Node) (string, bool) {
 
 // Pair is one key/value of a mapping node.
 type Pair struct {
-	Key   string
+	Key                string
 	KeyNode, ValueNode *yaml.Node
 }
 
