@@ -101,47 +101,58 @@ const hexDigits = "0123456789abcdef"
 // AppendString appends s as a JSON string, escaped as json.dumps does.
 func (s JSONStyle) AppendString(dst []byte, str string) []byte {
 	dst = append(dst, '"')
+	start := 0 // str[start:i] needs no escaping and is not yet appended
 	for i := 0; i < len(str); {
 		c := str[i]
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"':
-				dst = append(dst, `\"`...)
-			case '\\':
-				dst = append(dst, `\\`...)
-			case '\n':
-				dst = append(dst, `\n`...)
-			case '\r':
-				dst = append(dst, `\r`...)
-			case '\t':
-				dst = append(dst, `\t`...)
-			case '\b':
-				dst = append(dst, `\b`...)
-			case '\f':
-				dst = append(dst, `\f`...)
-			default:
-				if c < 0x20 || (s.ASCII && c == 0x7f) {
-					dst = appendU(dst, rune(c))
-				} else {
-					dst = append(dst, c)
-				}
-			}
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') || (c == 0x7f && !s.ASCII) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(str[i:])
-		switch {
-		case !s.ASCII && r != utf8.RuneError:
-			dst = append(dst, str[i:i+size]...)
-		case r > 0xffff:
-			hi, lo := utf16.EncodeRune(r)
-			dst = appendU(appendU(dst, hi), lo)
-		default:
-			dst = appendU(dst, r)
+		if c >= utf8.RuneSelf && !s.ASCII {
+			r, size := utf8.DecodeRuneInString(str[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
 		}
-		i += size
+		dst = append(dst, str[start:i]...)
+		if c < utf8.RuneSelf {
+			dst = appendEscapedASCII(dst, c)
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(str[i:])
+			if r > 0xffff {
+				hi, lo := utf16.EncodeRune(r)
+				dst = appendU(appendU(dst, hi), lo)
+			} else {
+				dst = appendU(dst, r) // invalid bytes become U+FFFD, as Python's decoder would
+			}
+			i += size
+		}
+		start = i
 	}
+	dst = append(dst, str[start:]...)
 	return append(dst, '"')
+}
+
+func appendEscapedASCII(dst []byte, c byte) []byte {
+	switch c {
+	case '"':
+		return append(dst, `\"`...)
+	case '\\':
+		return append(dst, `\\`...)
+	case '\n':
+		return append(dst, `\n`...)
+	case '\r':
+		return append(dst, `\r`...)
+	case '\t':
+		return append(dst, `\t`...)
+	case '\b':
+		return append(dst, `\b`...)
+	case '\f':
+		return append(dst, `\f`...)
+	}
+	return appendU(dst, rune(c)) // other control characters and DEL
 }
 
 func appendU(dst []byte, r rune) []byte {

@@ -134,8 +134,31 @@ func FormatNumber(n json.Number) string {
 		f, _ := strconv.ParseFloat(string(n), 64)
 		return FormatFloat(f)
 	}
+	if isCanonicalInt(string(n)) {
+		return string(n)
+	}
 	if i, ok := new(big.Int).SetString(string(n), 10); ok {
 		return i.String()
 	}
 	return string(n)
+}
+
+// isCanonicalInt reports whether s is already how Python prints the int:
+// digits without leading zeros, optionally negative, and not "-0".
+func isCanonicalInt(s string) bool {
+	if s != "" && s[0] == '-' {
+		s = s[1:]
+		if s == "0" {
+			return false
+		}
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

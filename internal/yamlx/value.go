@@ -69,19 +69,25 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 }
 
 func (d *Document) scalar(n *yaml.Node) (any, error) {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return n.Value, nil
+	}
+	if n.Style&yaml.TaggedStyle == 0 {
+		// yaml.v3 resolved the tag with YAML 1.2 rules; PyYAML uses 1.1.
+		return Resolve(n.Value), nil
+	}
 	switch n.Tag {
 	case "!!str", "!!binary", "!!timestamp":
 		return n.Value, nil
 	case "!!null":
 		return nil, nil
+	case "!!bool", "!!int", "!!float":
+		if v := Resolve(n.Value); v != nil && v != n.Value {
+			return v, nil
+		}
+		return nil, d.Errorf(n, "%q is not a valid %s", n.Value, n.Tag)
 	}
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return n.Value, nil
-	}
-	if n.Tag != "" && n.Tag[0] == '!' && !strings.HasPrefix(n.Tag, "!!") {
-		return nil, d.Errorf(n, "custom YAML tag %s is not supported", n.Tag)
-	}
-	return Resolve(n.Value), nil
+	return nil, d.Errorf(n, "YAML tag %s is not supported; remove it", n.Tag)
 }
 
 // Resolve applies PyYAML's implicit resolvers to a plain scalar's text.
@@ -246,7 +252,7 @@ func IsNull(n *yaml.Node) bool {
 	if n.Tag == "!!null" {
 		return true
 	}
-	return n.Style == 0 && nullRe.MatchString(n.Value) && n.Tag != "!!str"
+	return n.Style == 0 && nullRe.MatchString(n.Value)
 }
 
 // Describe names a node's kind for error messages.

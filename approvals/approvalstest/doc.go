@@ -1,0 +1,14 @@
+// Package approvalstest holds the behaviour every approvals.Store must show,
+// as a reusable test suite. Each backend runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		approvalstest.RunConformance(t, func(t *testing.T) approvals.Store { return newEmptyStore(t) })
+//	}
+//
+// The suite pins the guarantees Tollgate's approval stores lacked: a
+// decision is final, an approval is consumed at most once (exactly one of 50
+// concurrent consumers wins), only by the call it was given for and only
+// before it expires, and Wait wakes up as soon as a decision lands. Times
+// are anchored an hour after the real clock so that backends which also
+// expire records by TTL keep every record the suite expects to see.
+package approvalstest

@@ -1,0 +1,226 @@
+package approvals_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/approvals"
+)
+
+func TestRequestHashGoldenVectors(t *testing.T) {
+	params := func(s string) tollgate.Params {
+		p, err := tollgate.ParseParams([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		agent  tollgate.Agent
+		intent string
+		req    tollgate.ToolRequest
+		want   string
+	}{
+		{
+			tollgate.Agent{ID: "test-bot", Version: "1.0.0"}, "demo",
+			tollgate.ToolRequest{Tool: "mcp", Action: "read_file", Effect: tollgate.EffectRead, ResourceType: "file", Params: params(`{"path": "test.txt"}`), Metadata: tollgate.Params{}},
+			"6198dfa749042d80e2710d405dc3b26be2ca675fa8801eb5f765cf7ec22991e3",
+		},
+		{
+			tollgate.Agent{ID: "a", Version: "1"}, "i",
+			tollgate.ToolRequest{Tool: "t", Action: "a", Effect: tollgate.EffectWrite, ResourceType: "r"},
+			"185440df28d03027489edd8f1d6296b9c74b2d7ca902723f96ca334696826b6a",
+		},
+		{
+			tollgate.Agent{ID: "a", Version: "1"}, "i",
+			tollgate.ToolRequest{
+				Tool: "t", Action: "a", Effect: tollgate.EffectWrite, ResourceType: "r",
+				Params:   params(`{"z": 1.0, "a": [1, 2.5, true, null], "u": "ü€😀", "n": {"b": 2, "a": 1e16}, "f": 0.00001}`),
+				Metadata: params(`{"k": "v"}`),
+			},
+			"5c4f0b8dcc85bc2d6236d1c6e2a38ee9392b0b9009560503202a60def1cda165",
+		},
+	}
+	for i, tt := range tests {
+		if got := approvals.RequestHash(tt.agent, tollgate.Intent{Action: tt.intent}, tt.req); got != tt.want {
+			t.Errorf("vector %d: RequestHash = %s, want %s", i, got, tt.want)
+		}
+	}
+}
+
+// TestRequestHashAuditFixtures recomputes every request_hash recorded in
+// Tollgate's example audit logs.
+func TestRequestHashAuditFixtures(t *testing.T) {
+	files, err := filepath.Glob("testdata/*_audit.jsonl")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("fixtures: %v, %v", files, err)
+	}
+	total := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			var ev struct {
+				RequestHash string `json:"request_hash"`
+				Agent       struct {
+					AgentID string `json:"agent_id"`
+					Version string `json:"version"`
+				} `json:"agent"`
+				Intent struct {
+					Action string `json:"action"`
+				} `json:"intent"`
+				ToolRequest struct {
+					Tool         string          `json:"tool"`
+					Action       string          `json:"action"`
+					ResourceType string          `json:"resource_type"`
+					Effect       tollgate.Effect `json:"effect"`
+					Params       tollgate.Params `json:"params"`
+					Metadata     tollgate.Params `json:"metadata"`
+				} `json:"tool_request"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Fatalf("%s:%d: %v", name, line, err)
+			}
+			tr := ev.ToolRequest
+			got := approvals.RequestHash(
+				tollgate.Agent{ID: ev.Agent.AgentID, Version: ev.Agent.Version},
+				tollgate.Intent{Action: ev.Intent.Action},
+				tollgate.ToolRequest{Tool: tr.Tool, Action: tr.Action, ResourceType: tr.ResourceType, Effect: tr.Effect, Params: tr.Params, Metadata: tr.Metadata},
+			)
+			if got != ev.RequestHash {
+				t.Errorf("%s:%d: RequestHash = %s, log has %s", name, line, got, ev.RequestHash)
+			}
+			total++
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if total != 44 {
+		t.Errorf("recomputed %d hashes, want all 44", total)
+	}
+}
+
+func bindingCall() (tollgate.Agent, tollgate.Intent, tollgate.ToolRequest) {
+	conf := 0.5
+	return tollgate.Agent{ID: "agent", Version: "1", Owner: "team", DelegatedBy: []string{"root", "router"}, Metadata: tollgate.Params{{Key: "_signature", Value: "x"}}},
+		tollgate.Intent{Action: "act", Reason: "why", Confidence: &conf, Metadata: tollgate.Params{{Key: "trace", Value: "1"}}},
+		tollgate.ToolRequest{
+			Tool: "api:write", Action: "write", ResourceType: "file", Effect: tollgate.EffectWrite, ManifestVersion: "1.0.0",
+			Params:   tollgate.Params{{Key: "path", Value: "/safe/a"}, {Key: "n", Value: json.Number("1")}, {Key: "list", Value: []any{"x", true, nil}}},
+			Metadata: tollgate.Params{{Key: "k", Value: "v"}},
+		}
+}
+
+func TestBindingHashCoversTheCall(t *testing.T) {
+	a, i, r := bindingCall()
+	base := approvals.BindingHash(a, i, r)
+	if len(base) != 64 || base != approvals.BindingHash(bindingCall()) {
+		t.Fatalf("BindingHash is not a stable hex SHA-256: %q", base)
+	}
+	changes := map[string]func(*tollgate.Agent, *tollgate.Intent, *tollgate.ToolRequest){
+		"agent id":            func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.ID = "agent2" },
+		"version":             func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.Version = "2" },
+		"owner":               func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.Owner = "other" },
+		"no delegation":       func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = nil },
+		"delegation order":    func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = []string{"router", "root"} },
+		"delegation split":    func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = []string{"root", "rou", "ter"} },
+		"id/version boundary": func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.ID, a.Version = "agent1", "" },
+		"intent action":       func(_ *tollgate.Agent, i *tollgate.Intent, _ *tollgate.ToolRequest) { i.Action = "other" },
+		"intent reason":       func(_ *tollgate.Agent, i *tollgate.Intent, _ *tollgate.ToolRequest) { i.Reason = "other" },
+		"tool":                func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Tool = "api:delete" },
+		"action":              func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Action = "append" },
+		"effect":              func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Effect = tollgate.EffectDelete },
+		"resource type":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.ResourceType = "dir" },
+		"manifest version":    func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.ManifestVersion = "" },
+		"param value":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[0].Value = "/safe/b" },
+		"number text":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[1].Value = json.Number("1.0") },
+		"number vs string":    func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[1].Value = "1" },
+		"null vs false":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[2].Value = []any{"x", true, false} },
+		"invalid UTF-8":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[0].Value = "/safe/\xff" },
+		"extra param":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params = append(r.Params, tollgate.Field{Key: "x"}) },
+		"metadata":            func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Metadata = nil },
+		"params/metadata shift": func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) {
+			r.Params, r.Metadata = append(r.Params, r.Metadata...), nil
+		},
+	}
+	seen := map[string]string{base: "base"}
+	for name, change := range changes {
+		a, i, r := bindingCall()
+		change(&a, &i, &r)
+		h := approvals.BindingHash(a, i, r)
+		if prev, dup := seen[h]; dup {
+			t.Errorf("%s: same hash as %s", name, prev)
+		}
+		seen[h] = name
+	}
+	// The invalid-UTF-8 case must also differ from its replacement character.
+	a, i, r = bindingCall()
+	r.Params[0].Value = "/safe/\ufffd"
+	if _, dup := seen[approvals.BindingHash(a, i, r)]; dup {
+		t.Error("invalid UTF-8 and U+FFFD hash the same")
+	}
+}
+
+func TestBindingHashIgnores(t *testing.T) {
+	a, i, r := bindingCall()
+	base := approvals.BindingHash(a, i, r)
+	a.Metadata = nil
+	i.Confidence, i.Metadata = nil, nil
+	r.Params = tollgate.Params{r.Params[2], r.Params[0], r.Params[1]} // key order
+	if got := approvals.BindingHash(a, i, r); got != base {
+		t.Error("agent metadata, intent confidence/metadata or key order changed the binding hash")
+	}
+	_, _, r = bindingCall()
+	empty, nilParams := r, r
+	empty.Metadata, nilParams.Metadata = tollgate.Params{}, nil
+	if approvals.BindingHash(a, i, empty) != approvals.BindingHash(a, i, nilParams) {
+		t.Error("empty and nil metadata hash differently")
+	}
+}
+
+func TestBindingHashUnencodableMatchesNothing(t *testing.T) {
+	a, i, r := bindingCall()
+	cyclic := []any{nil}
+	cyclic[0] = cyclic
+	for name, v := range map[string]any{"channel": make(chan int), "cycle": cyclic} {
+		r.Params = tollgate.Params{{Key: "v", Value: v}}
+		if h1, h2 := approvals.BindingHash(a, i, r), approvals.BindingHash(a, i, r); h1 == h2 {
+			t.Errorf("%s: unencodable value gives a repeatable hash %s", name, h1)
+		}
+	}
+	r.Params = tollgate.Params{{Key: "v", Value: map[string]int{"b": 1, "a": 2}}}
+	if approvals.BindingHash(a, i, r) != approvals.BindingHash(a, i, r) {
+		t.Error("JSON-encodable value outside the model gives an unstable hash")
+	}
+}
+
+func BenchmarkRequestHash(b *testing.B) {
+	agent := tollgate.Agent{ID: "demo-agent", Version: "1.0.0", Owner: "demo-team"}
+	intent := tollgate.Intent{Action: "write_file", Reason: "Demo: write file"}
+	req := tollgate.ToolRequest{
+		Tool: "api:write_file", Action: "write", ResourceType: "file", Effect: tollgate.EffectWrite,
+		Params: tollgate.Params{{Key: "path", Value: "/safe/output.txt"}, {Key: "content", Value: "Hello, world"}, {Key: "mode", Value: json.Number("420")}},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		approvals.RequestHash(agent, intent, req)
+	}
+}
+
+func BenchmarkBindingHash(b *testing.B) {
+	a, i, r := bindingCall()
+	b.ReportAllocs()
+	for b.Loop() {
+		approvals.BindingHash(a, i, r)
+	}
+}

@@ -1,0 +1,200 @@
+package audit
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/tollgate-go/tollgate"
+)
+
+// MaxLineSize bounds one audit line. FileSink refuses to write a longer
+// event (the call is then refused, as for any audit failure) and readers
+// refuse to read one, so a line the sink wrote can always be read back.
+const MaxLineSize = 32 << 20
+
+// GenesisHash is the prev_hash of the first line of a chain.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// hashKey is what ends the hashed part of a line: the hash covers every
+// byte before it, including seq and prev_hash.
+const hashKey = `, "hash": "`
+
+// link is the hash-chain part of one line.
+type link struct {
+	seq  uint64
+	prev string
+	hash string
+}
+
+// errNoChain marks a line that is valid JSON but carries no chain keys
+// (for example a line written by Tollgate itself).
+var errNoChain = errors.New("has no hash chain")
+
+// checkLine checks that line (without its newline) is a JSON object whose
+// last three keys are seq, prev_hash and hash, and that hash is the SHA-256
+// of the bytes before `, "hash": `. The error is a reason phrase to follow
+// "line N".
+func checkLine(line []byte) (link, error) {
+	v, err := tollgate.DecodeJSON(line)
+	if err != nil {
+		return link{}, fmt.Errorf("is not valid JSON: %v", err)
+	}
+	obj, ok := v.(tollgate.Params)
+	if !ok {
+		return link{}, errors.New("is not a JSON object")
+	}
+	_, hasSeq := obj.Get("seq")
+	_, hasPrev := obj.Get("prev_hash")
+	_, hasHash := obj.Get("hash")
+	if !hasSeq && !hasPrev && !hasHash {
+		return link{}, errNoChain
+	}
+	n := len(obj)
+	if n < 3 || obj[n-3].Key != "seq" || obj[n-2].Key != "prev_hash" || obj[n-1].Key != "hash" {
+		return link{}, errors.New("does not end with the keys seq, prev_hash, hash")
+	}
+	var l link
+	num, ok := obj[n-3].Value.(json.Number)
+	if ok {
+		l.seq, err = strconv.ParseUint(string(num), 10, 64)
+	}
+	if !ok || err != nil || l.seq == 0 {
+		return link{}, errors.New("has a seq that is not a positive integer")
+	}
+	l.prev, _ = obj[n-2].Value.(string)
+	l.hash, _ = obj[n-1].Value.(string)
+	if !isHexHash(l.prev) || !isHexHash(l.hash) {
+		return link{}, errors.New("has a prev_hash or hash that is not 64 lower-case hex digits")
+	}
+	body, ok := hashedPart(line, l.hash)
+	if !ok {
+		return link{}, errors.New(`does not end with ", \"hash\": \"<hash>\"}"`)
+	}
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != l.hash {
+		return link{}, errors.New("has been changed: its hash does not match its content")
+	}
+	return l, nil
+}
+
+// hashedPart returns the bytes of line the hash covers.
+func hashedPart(line []byte, hash string) ([]byte, bool) {
+	tail := len(hashKey) + len(hash) + len(`"}`)
+	if len(line) < tail {
+		return nil, false
+	}
+	body, end := line[:len(line)-tail], line[len(line)-tail:]
+	return body, string(end) == hashKey+hash+`"}`
+}
+
+func isHexHash(s string) bool {
+	if len(s) != sha256.Size*2 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ChainError names the first line of a log that breaks the hash chain.
+type ChainError struct {
+	Line   int    // 1-based
+	Reason string // e.g. "has been changed: its hash does not match its content"
+}
+
+func (e *ChainError) Error() string { return fmt.Sprintf("audit: line %d %s", e.Line, e.Reason) }
+
+// lineReader yields the lines of a log without their newlines.
+type lineReader struct {
+	br   *bufio.Reader
+	buf  []byte
+	line int // number of the line last returned
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// next returns the next line, io.EOF after the last complete line, a
+// *ChainError for an incomplete or oversized line, or the reader's error.
+// The returned slice is valid until the next call.
+func (lr *lineReader) next() ([]byte, error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.br.ReadSlice('\n')
+		lr.buf = append(lr.buf, chunk...)
+		if len(lr.buf) > MaxLineSize+1 {
+			return nil, &ChainError{Line: lr.line + 1, Reason: fmt.Sprintf("is longer than %d bytes", MaxLineSize)}
+		}
+		switch {
+		case err == nil:
+			lr.line++
+			return lr.buf[:len(lr.buf)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(lr.buf) == 0:
+			return nil, io.EOF
+		case errors.Is(err, io.EOF):
+			return nil, &ChainError{Line: lr.line + 1, Reason: "is incomplete (no trailing newline): the file was truncated or a write was torn"}
+		default:
+			return nil, err
+		}
+	}
+}
+
+// Verify reads a hash-chained audit log and checks every line: that it is
+// JSON, that its hash matches its content, that seq counts up from 1 and
+// that prev_hash is the hash of the line before (GenesisHash for line 1).
+// It returns the number of lines verified and, on failure, a *ChainError
+// naming the first bad line (or the reader's error). An edited, deleted,
+// inserted or reordered line is detected; lines removed from the end are
+// not, unless the last hash is compared with one kept elsewhere
+// (FileSink.Head).
+func Verify(r io.Reader) (lines int, err error) {
+	lr := newLineReader(r)
+	prev := GenesisHash
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			return lr.line, nil
+		}
+		if err != nil {
+			return lr.line, err
+		}
+		n := lr.line
+		l, err := checkLine(line)
+		if err != nil {
+			return n - 1, &ChainError{Line: n, Reason: err.Error()}
+		}
+		if l.seq != uint64(n) {
+			return n - 1, &ChainError{Line: n, Reason: fmt.Sprintf("has seq %d, want %d: a line was deleted, inserted or moved", l.seq, n)}
+		}
+		if l.prev != prev {
+			reason := "has a prev_hash that is not the genesis hash"
+			if n > 1 {
+				reason = fmt.Sprintf("has a prev_hash that does not match the hash of line %d", n-1)
+			}
+			return n - 1, &ChainError{Line: n, Reason: reason}
+		}
+		prev = l.hash
+	}
+}
+
+// VerifyFile runs Verify on the file at path.
+func VerifyFile(path string) (lines int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return Verify(f)
+}

@@ -1,0 +1,36 @@
+// Command tollgate is how people find policy mistakes before production:
+//
+//	tollgate test-policy POLICY --scenarios FILE [-q] [--strict] [--format text|json|junit] [--manifest M]
+//	tollgate POLICY --scenarios FILE [-q]          # Tollgate 1.4.0's form, same behaviour
+//	tollgate check --policy P [--manifest M] --call FILE|- [--explain] [--format text|json]
+//	tollgate lint [--policy P]... [--manifest M]... [--format text|json] [--strict]
+//	tollgate keygen --out PREFIX [--force]
+//	tollgate manifest sign FILE (--key PRIV | --hmac-secret-env VAR) [--out SIG]
+//	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
+//	tollgate manifest hash FILE
+//	tollgate audit verify FILE
+//	tollgate version
+//
+// test-policy runs Tollgate 1.4.0 scenario files (its format, defaults,
+// messages and report layout, so CI log searches keep working) and is the CI
+// step; check shows what the whole gateway pipeline would decide for one
+// call and why; lint finds rules that are shadowed, can never match or will
+// be downgraded; keygen and manifest sign/verify implement the manifest
+// release flow with Ed25519 (and Tollgate's HMAC .sig for compatibility);
+// audit verify checks an audit log's hash chain.
+//
+// Exit codes: 0 success; 1 a scenario failed, lint found errors, a signature
+// or audit chain does not verify; 2 usage or configuration error; check
+// exits 3 for ASK and 4 for DENY.
+//
+// Tollgate 1.4.0's console script was broken as documented (its
+// `tollgate test-policy ...` form was rejected), had no signing commands,
+// and printed a traceback for YAML errors. Here every bad input — a missing
+// file, a directory, an empty or binary file, a file over its size limit
+// (8 MiB for policies and manifests, 32 MiB for scenario files), deeply
+// nested or alias-bomb YAML — ends with one line on stderr and exit 2.
+// Secrets (HMAC keys) are only read from environment variables, never from
+// flag values, which leak into shell history and process listings.
+//
+// See docs/CLI.md for every command with examples.
+package main

@@ -1,0 +1,84 @@
+// Package interceptor is Tollgate's front door for grpc-go and connect-go:
+// install one interceptor and every method of a service is a gated,
+// audited tool call, with no change to the handlers.
+//
+// The shapes are go-grpc-middleware's and connect-go's own:
+// UnaryServerInterceptor and StreamServerInterceptor return grpc-go's
+// interceptor types, NewConnectInterceptor returns a connect.Interceptor,
+// and UnaryClientInterceptor, StreamClientInterceptor and
+// NewConnectClientInterceptor attach an agent's credentials and intent to
+// outgoing calls. Chain them with grpc.ChainUnaryInterceptor and
+// connect.WithInterceptors; there is no chain type here.
+//
+// # What is gated
+//
+// Each call becomes a tower.Call. The tool is the full method name
+// ("/tickets.v1.TicketService/CloseTicket") and the action the method name,
+// unless WithToolMapper or WithToolNames map it to another manifest key. The
+// params are the request message rendered by protojson with proto field
+// names (64-bit integers are JSON strings there) and parsed with
+// tollgate.ParseParams. A method the manifest lacks is denied by the tower;
+// only methods matched by WithPassThrough (MatchHealthAndReflection,
+// MatchMethods) skip the gate, and they are not audited.
+//
+// Streams are never let through unchecked:
+//
+//   - Server streaming: the interceptor reads the request before the
+//     handler starts and gates it; the handler is the execution, so its
+//     error counts for the circuit breaker and is audited.
+//   - Client streaming and bidi: every received message is its own tool
+//     call, with the stream's identity and intent, audited one record per
+//     message. Its execution is its delivery to the handler (the handler's
+//     later work with it is outside the tower). A refused message is never
+//     delivered; it ends the stream with its status whatever the handler
+//     returns. A stream that sends before any message was allowed, or that
+//     ends without a message, is gated once with empty params.
+//
+// # Identity and intent
+//
+// Callers send HeaderIntentAction, HeaderIntentReason, HeaderApprovalID and,
+// in the legacy identity mode, HeaderAgent (the agent context as JSON with
+// Tollgate's "_signature" in its metadata). All headers (lower-case names)
+// and the peer's TLS state go to the tower's verifier in
+// identity.Credentials, so token and certificate verifiers need nothing from
+// this package. The handler runs with the verified agent in its context
+// (identity.FromContext); for client and bidi streams the context carries
+// it from the moment a message of the stream was allowed.
+//
+// A malformed HeaderAgent is refused as IDENTITY_INVALID. The interceptor
+// hands the tower the zero Agent with the headers: a verifier then refuses
+// it at the identity stage (audited as blocked) unless other credentials,
+// such as a bearer token, prove an identity. A tower without a verifier
+// trusts claims as given, so there the interceptor refuses the call itself
+// just before the handler would run: the refusal is audited as a failed
+// execution and counts as a failure for the circuit breaker.
+//
+// # Errors
+//
+// A refusal becomes one fixed status code per reason, with an ErrorInfo
+// (domain ErrorDomain) and RetryInfo or BadRequest where they apply; Status
+// and ConnectError hold the table and are exported for reuse. A handler's
+// own error passes through unchanged; a panicking handler becomes Internal
+// with a generic message, logged and audited by the tower.
+//
+// # Chaining
+//
+// Put the Tollgate interceptor after observability (logging, metrics,
+// tracing), so refusals are logged and measured like any other error, and
+// after a recovery interceptor, which is then the outermost: it catches
+// panics in the interceptors themselves. A handler's panic never reaches
+// recovery: the tower recovers it, audits it and answers Internal.
+//
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(
+//			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
+//			logging.UnaryServerInterceptor(logger),
+//			interceptor.UnaryServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())),
+//		),
+//		grpc.ChainStreamInterceptor(
+//			recovery.StreamServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
+//			logging.StreamServerInterceptor(logger),
+//			interceptor.StreamServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())),
+//		),
+//	)
+package interceptor

@@ -1,0 +1,109 @@
+package tower
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/audit"
+	"github.com/tollgate-go/tollgate/breaker"
+	"github.com/tollgate-go/tollgate/grants"
+	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/netguard"
+	"github.com/tollgate-go/tollgate/policy"
+	"github.com/tollgate-go/tollgate/ratelimit"
+	"github.com/tollgate-go/tollgate/registry"
+)
+
+const benchPolicy = `version: "1.0"
+rules:
+  - id: deny_delete
+    effect: delete
+    decision: DENY
+  - id: allow_writes
+    tool: "api:write_file"
+    effect: write
+    decision: ALLOW
+    reason: "writes to /safe are fine"
+  - id: deny_default
+    decision: DENY
+`
+
+const benchManifest = `version: "1.0.0"
+tools:
+  "api:write_file":
+    effect: write
+    resource_type: file
+    params_schema:
+      type: object
+      required: [path, content, mode]
+      additionalProperties: false
+      properties:
+        path: {type: string, pattern: "^/safe/", maxLength: 255}
+        content: {type: string, maxLength: 1048576}
+        mode: {type: integer, minimum: 0, maximum: 511}
+`
+
+// BenchmarkPipeline runs one ALLOW call through every stage: legacy HMAC
+// identity, breaker, rate limit, indexed policy, network guard, a 3-field
+// schema, constraints, grants store configured, and a hash-chained audit
+// file (two records per call: authorized and executed).
+func BenchmarkPipeline(b *testing.B) {
+	pol, err := policy.Parse("policy.yaml", []byte(benchPolicy))
+	if err != nil {
+		b.Fatal(err)
+	}
+	man, err := registry.Parse("manifest.yaml", []byte(benchManifest))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lim, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{{AgentID: "*", Tool: "*", MaxCalls: 1_000_000, Window: time.Second}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	guard, err := netguard.New(netguard.Config{Default: "deny", Allowlist: []string{"https://api.github.com/*"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	br, err := breaker.New(breaker.Settings{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), audit.WithFsync(audit.FsyncNever))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	secret := []byte("agent-signing-key-67890")
+	tw, err := New(&Config{Policy: pol, Manifest: man, Limiter: lim, Guard: guard},
+		WithVerifier(identity.NewLegacyHMAC(secret)), WithBreaker(br), WithGrants(grants.NewMemory()),
+		WithAuditSink(sink), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed := identity.SignLegacy(tollgate.Agent{ID: "agent-1", Version: "1.0", Owner: "team"}, secret)
+	params, err := tollgate.ParseParams([]byte(`{"path": "/safe/report.txt", "content": "quarterly numbers", "mode": 420}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := Call{
+		Credentials: identity.Credentials{Claimed: signed},
+		Intent:      tollgate.Intent{Action: "write_report", Reason: "benchmark"},
+		Request:     tollgate.ToolRequest{Tool: "api:write_file", Action: "write", Params: params},
+	}
+	exec := func(context.Context) (any, error) { return "ok", nil }
+	ctx := context.Background()
+	if _, err := tw.ExecuteCall(ctx, call, exec); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tw.ExecuteCall(ctx, call, exec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

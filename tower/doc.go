@@ -1,0 +1,24 @@
+// Package tower is the ControlTower: the one pipeline that decides and
+// records every tool call. Read pipeline.go top to bottom to see it:
+//
+//	identity → manifest resolution → circuit breaker → rate limit → policy
+//	→ network guard → parameter schema → manifest constraints
+//	→ DENY | ASK (grant, else approver) | ALLOW
+//	→ "authorized" audit record → execute → completion audit record
+//
+// The order is Tollgate 1.4.0's (§2.2 of its spec), with its holes closed:
+//
+//   - Trusted metadata (effect, resource type, manifest version) always
+//     comes from the manifest, never from the caller; a tool the manifest
+//     does not know has effect "unknown" and is denied.
+//   - Every exit is audited, including refusals before the policy stage,
+//     panics in stages or tools, and cancellations.
+//   - An "authorized" record is written before the tool runs; if that write
+//     fails the call is refused, so nothing runs unrecorded.
+//   - A panic anywhere becomes an INTERNAL (stage) or TOOL_FAILED (tool)
+//     *tollgate.Error; the caller never sees a stack trace.
+//
+// A Tower is safe for concurrent use. Its configuration (policy, manifest,
+// limiter, network guard) is compiled once by LoadFiles and can be replaced
+// atomically with Swap while calls are in flight.
+package tower

@@ -1,0 +1,295 @@
+package tower
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/approvals"
+	"github.com/tollgate-go/tollgate/breaker"
+	"github.com/tollgate-go/tollgate/grants"
+	"github.com/tollgate-go/tollgate/registry"
+)
+
+// flight is one call on its way through the pipeline.
+type flight struct {
+	t    *Tower
+	cfg  *Config
+	ctx  context.Context
+	call Call
+
+	agent         tollgate.Agent
+	req           tollgate.ToolRequest // with trusted metadata from the manifest
+	tool          *registry.Tool       // nil when the manifest does not know it
+	hash          string
+	correlationID string
+
+	stage      tollgate.Stage // the stage running, for panic reports
+	decision   tollgate.Decision
+	outcome    tollgate.Outcome
+	grantID    string
+	approvalID string
+	// breakerDone reports the call's outcome to the circuit breaker; set once
+	// the breaker let the call in, and called exactly once.
+	breakerDone func(breaker.Outcome)
+}
+
+// decide runs every stage that can refuse the call, in Tollgate's order.
+// It returns nil when the call may run. dryRun skips everything that
+// changes state (quota, grant uses, approval requests).
+func (f *flight) decide(dryRun bool) *tollgate.Error {
+	f.stage = tollgate.StageIdentity
+	if err := f.verify(); err != nil {
+		return err
+	}
+	f.resolve()
+	if !dryRun {
+		f.stage = tollgate.StageBreaker
+		if err := f.checkBreaker(); err != nil {
+			return err
+		}
+	}
+	f.stage = tollgate.StageRateLimit
+	if err := f.checkRateLimit(); err != nil {
+		return err
+	}
+
+	f.stage = tollgate.StagePolicy
+	f.decision = f.cfg.Policy.Evaluate(f.agent, f.call.Intent, f.req)
+	if f.decision.Type != tollgate.Deny {
+		// Applied to ASK as well, before grants and approvers, so neither
+		// can let a malformed or SSRF-bound call through.
+		f.stage = tollgate.StageNetwork
+		if err := f.checkNetwork(); err != nil {
+			return err
+		}
+		f.stage = tollgate.StageSchema
+		if err := f.checkParams(); err != nil {
+			return err
+		}
+	}
+
+	switch f.decision.Type {
+	case tollgate.Allow:
+		return nil
+	case tollgate.Ask:
+		f.stage = tollgate.StageApproval
+		return f.resolveAsk(dryRun)
+	}
+	return f.refuse(tollgate.StagePolicy, tollgate.ReasonPolicyDenied, "Tool call denied: "+f.decision.Reason)
+}
+
+func (f *flight) verify() *tollgate.Error {
+	f.agent = f.call.Credentials.Claimed
+	if f.t.verifier == nil {
+		return nil
+	}
+	agent, err := f.t.verifier.Verify(f.ctx, f.call.Credentials)
+	if err != nil {
+		const reason = "Agent identity verification failed."
+		e := f.block(tollgate.StageIdentity, tollgate.ReasonIdentityInvalid, reason, "Tool call denied: "+reason)
+		e.Err = err
+		return e
+	}
+	f.agent = agent
+	return nil
+}
+
+// resolve replaces whatever trust the caller claimed with the manifest's.
+func (f *flight) resolve() {
+	f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tollgate.EffectUnknown, "unknown", ""
+	if m := f.cfg.Manifest; m != nil {
+		if tool, ok := m.Resolve(f.req.Tool); ok {
+			f.tool = tool
+			f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tool.Effect, tool.ResourceType, m.Version()
+		}
+	}
+	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
+}
+
+func (f *flight) checkBreaker() *tollgate.Error {
+	if f.t.breaker == nil {
+		return nil
+	}
+	done, err := f.t.breaker.Allow(f.ctx, f.req.Tool)
+	if err != nil {
+		var e *tollgate.Error
+		if open := (*breaker.OpenError)(nil); errors.As(err, &open) {
+			e = f.block(tollgate.StageBreaker, tollgate.ReasonCircuitOpen, open.Reason, "Tool call denied: "+open.Reason)
+			e.RetryAfter = open.RetryAfter
+		} else {
+			e = f.block(tollgate.StageBreaker, tollgate.ReasonInternal, "Circuit breaker failed.", internalMessage)
+		}
+		e.Err = err
+		return e
+	}
+	f.breakerDone = done
+	return nil
+}
+
+func (f *flight) checkRateLimit() *tollgate.Error {
+	if f.cfg.Limiter == nil {
+		return nil
+	}
+	res, err := f.cfg.Limiter.Allow(f.ctx, f.agent, f.req)
+	if err != nil {
+		e := f.block(tollgate.StageRateLimit, tollgate.ReasonInternal, "Rate limiter failed.", internalMessage)
+		e.Err = err
+		return e
+	}
+	if res.Allowed {
+		return nil
+	}
+	reason := res.Reason
+	if reason == "" {
+		reason = "Rate limit exceeded."
+	}
+	e := f.block(tollgate.StageRateLimit, tollgate.ReasonRateLimited, reason,
+		fmt.Sprintf("Rate limited: %s (retry after %.1fs)", reason, res.RetryAfter.Seconds()))
+	e.RetryAfter = res.RetryAfter
+	return e
+}
+
+func (f *flight) checkNetwork() *tollgate.Error {
+	if f.cfg.Guard == nil {
+		return nil
+	}
+	v := f.cfg.Guard.Check(f.req.Params)
+	if len(v) == 0 {
+		return nil
+	}
+	reason := "Network policy violation: " + joinViolations(v)
+	e := f.block(tollgate.StageNetwork, tollgate.ReasonNetworkBlocked, reason, "Constraint violation: "+reason)
+	e.Violations = v
+	return e
+}
+
+func (f *flight) checkParams() *tollgate.Error {
+	if f.tool == nil {
+		return nil
+	}
+	if v := f.tool.ValidateParams(f.req.Params); len(v) > 0 {
+		reason := "Parameter validation failed: " + joinViolations(v)
+		e := f.block(tollgate.StageSchema, tollgate.ReasonParamsInvalid, reason, "Tool call denied: "+reason)
+		e.Violations = v
+		return e
+	}
+	if v := f.tool.CheckConstraints(f.req.Params); len(v) > 0 {
+		// Tollgate prefixed this twice ("Constraint violation: Constraint
+		// violation: ..."); once is enough.
+		reason := "Constraint violation: " + joinViolations(v)
+		e := f.block(tollgate.StageConstraints, tollgate.ReasonConstraintViolated, reason, reason)
+		e.Violations = v
+		return e
+	}
+	return nil
+}
+
+// resolveAsk lets an ASK call run when a grant covers it or the approver
+// approves it.
+func (f *flight) resolveAsk(dryRun bool) *tollgate.Error {
+	if f.t.grants != nil {
+		if dryRun {
+			f.grantID = f.peekGrant()
+			return nil
+		}
+		g, ok, err := f.t.grants.Consume(f.ctx, f.agent, f.req, f.t.now())
+		if err != nil {
+			e := f.refuse(tollgate.StageApproval, tollgate.ReasonInternal, internalMessage)
+			e.Err = err
+			return e
+		}
+		if ok {
+			f.grantID = g.ID
+			return nil
+		}
+	}
+	if dryRun {
+		return nil
+	}
+	res, err := f.t.approver.Approve(f.ctx, approvals.Request{
+		Agent:       f.agent,
+		Intent:      f.call.Intent,
+		ToolRequest: f.req,
+		RequestHash: f.hash,
+		Reason:      f.decision.Reason,
+		PolicyID:    f.decision.PolicyID,
+	})
+	if err != nil {
+		if ctxErr := f.ctx.Err(); ctxErr != nil {
+			return f.canceled(ctxErr)
+		}
+		e := f.refuse(tollgate.StageApproval, tollgate.ReasonInternal, internalMessage)
+		e.Err = err
+		return e
+	}
+	f.approvalID = res.ApprovalID
+	switch res.Outcome {
+	case approvals.OutcomeApproved:
+		return nil
+	case approvals.OutcomeDeferred:
+		e := f.refuse(tollgate.StageApproval, tollgate.ReasonApprovalPending, "Tool call deferred. Approval ID: "+res.ApprovalID)
+		e.ApprovalID = res.ApprovalID
+		return e
+	case approvals.OutcomeTimeout:
+		e := f.refuse(tollgate.StageApproval, tollgate.ReasonApprovalDenied, "Approval failed: timeout")
+		f.outcome = tollgate.OutcomeTimeout
+		return e
+	}
+	e := f.refuse(tollgate.StageApproval, tollgate.ReasonApprovalDenied, "Approval failed: denied")
+	f.outcome = tollgate.OutcomeApprovalDenied
+	return e
+}
+
+// peekGrant returns the id of a grant that would let this ASK call run,
+// without using it (dry runs).
+func (f *flight) peekGrant() string {
+	list, err := f.t.grants.List(f.ctx, grants.Filter{Now: f.t.now()})
+	if err != nil {
+		return ""
+	}
+	for _, g := range list {
+		if g.Matches(f.agent, f.req) {
+			return g.ID
+		}
+	}
+	return ""
+}
+
+// block refuses the call with a synthetic DENY decision, as Tollgate records
+// refusals by stages other than the policy.
+func (f *flight) block(stage tollgate.Stage, reason tollgate.Reason, decisionReason, message string) *tollgate.Error {
+	f.decision = tollgate.Decision{Type: tollgate.Deny, Reason: decisionReason}
+	return f.refuse(stage, reason, message)
+}
+
+// refuse refuses the call keeping the decision made so far.
+func (f *flight) refuse(stage tollgate.Stage, reason tollgate.Reason, message string) *tollgate.Error {
+	f.outcome = tollgate.OutcomeBlocked
+	return &tollgate.Error{
+		Reason:        reason,
+		Stage:         stage,
+		Message:       message,
+		Tool:          f.req.Tool,
+		PolicyID:      f.decision.PolicyID,
+		CorrelationID: f.correlationID,
+	}
+}
+
+func (f *flight) canceled(err error) *tollgate.Error {
+	e := f.block(tollgate.StageExecute, tollgate.ReasonCanceled, "Call canceled: "+err.Error(), "Call canceled: "+err.Error())
+	e.Err = err
+	return e
+}
+
+const internalMessage = "Internal error."
+
+func joinViolations(v []tollgate.Violation) string {
+	parts := make([]string, len(v))
+	for i := range v {
+		parts[i] = v[i].Description
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,144 @@
+package tower
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/approvals"
+	"github.com/tollgate-go/tollgate/audit"
+	"github.com/tollgate-go/tollgate/breaker"
+	"github.com/tollgate-go/tollgate/grants"
+	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/netguard"
+	"github.com/tollgate-go/tollgate/policy"
+	"github.com/tollgate-go/tollgate/ratelimit"
+	"github.com/tollgate-go/tollgate/registry"
+)
+
+// Config is the part of a Tower that is loaded from files and may be swapped
+// while the Tower serves calls. A nil field disables that stage, except
+// Policy, which is required.
+type Config struct {
+	Policy   policy.Evaluator
+	Manifest *registry.Manifest // nil: every tool is unknown, so denied
+	Limiter  ratelimit.Limiter
+	Guard    *netguard.Guard
+}
+
+// Tower runs the pipeline. Create it with New.
+type Tower struct {
+	cfg atomic.Pointer[Config]
+
+	verifier identity.Verifier
+	breaker  breaker.Breaker
+	grants   grants.Store
+	approver approvals.Approver
+	sink     audit.Sink
+	now      func() time.Time
+	newID    func() string
+	summary  func(any) string
+	log      *slog.Logger
+}
+
+// Option configures a Tower.
+type Option func(*Tower)
+
+// WithVerifier sets the identity stage. Without one, the agent a caller
+// passes is used as given; with one, only the agent the verifier returns is
+// used, and a call whose credentials do not verify is refused.
+func WithVerifier(v identity.Verifier) Option { return func(t *Tower) { t.verifier = v } }
+
+// WithBreaker sets the per-tool circuit breaker.
+func WithBreaker(b breaker.Breaker) Option { return func(t *Tower) { t.breaker = b } }
+
+// WithGrants sets the grant store consulted for ASK decisions before the
+// approver.
+func WithGrants(s grants.Store) Option { return func(t *Tower) { t.grants = s } }
+
+// WithApprover sets who decides ASK calls that no grant covers. The default,
+// approvals.DenyAll, fails closed.
+func WithApprover(a approvals.Approver) Option { return func(t *Tower) { t.approver = a } }
+
+// WithAuditSink sets where audit events go. The default discards them; a
+// production Tower should always have one.
+func WithAuditSink(s audit.Sink) Option { return func(t *Tower) { t.sink = s } }
+
+// WithClock sets the time source (tests).
+func WithClock(now func() time.Time) Option { return func(t *Tower) { t.now = now } }
+
+// WithIDGenerator sets how correlation ids are made (default: random UUIDv4).
+func WithIDGenerator(f func() string) Option { return func(t *Tower) { t.newID = f } }
+
+// WithResultSummary sets how a tool's result is summarised in the audit
+// record (default: its text, cut at 200 characters, as Tollgate does).
+// Return "" to record no summary.
+func WithResultSummary(f func(result any) string) Option { return func(t *Tower) { t.summary = f } }
+
+// WithLogger sets where internal errors (audit failures, recovered panics)
+// are logged. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(t *Tower) { t.log = l } }
+
+// ErrNoPolicy is returned by New and Swap when the Config has no policy.
+var ErrNoPolicy = errors.New("tower: a policy is required")
+
+// New returns a Tower running cfg.
+func New(cfg *Config, opts ...Option) (*Tower, error) {
+	t := &Tower{
+		approver: approvals.DenyAll(),
+		sink:     audit.Discard,
+		now:      time.Now,
+		newID:    newUUID,
+		summary:  summarize,
+		log:      slog.Default(),
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	if err := t.Swap(cfg); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Swap replaces the loaded configuration atomically. Calls already past the
+// point where they read the configuration finish with the old one.
+func (t *Tower) Swap(cfg *Config) error {
+	if cfg == nil || cfg.Policy == nil {
+		return ErrNoPolicy
+	}
+	c := *cfg
+	t.cfg.Store(&c)
+	return nil
+}
+
+// Config returns the configuration in use.
+func (t *Tower) Config() *Config { return t.cfg.Load() }
+
+// Call is one tool call as a front door sees it.
+type Call struct {
+	// Credentials carry the claimed agent and, for token or mTLS verifiers,
+	// the headers and TLS state.
+	Credentials identity.Credentials
+	Intent      tollgate.Intent
+	// Request carries Tool, Action, Params and Metadata. Effect,
+	// ResourceType and ManifestVersion are overwritten from the manifest.
+	Request tollgate.ToolRequest
+	// ApprovalID names an approval the caller was given earlier (deferred
+	// approvals).
+	ApprovalID string
+}
+
+// ExecFunc runs the tool. It receives the context of the call, carrying the
+// verified agent (identity.FromContext).
+type ExecFunc func(ctx context.Context) (any, error)
+
+// Execute gates one call by the agent given and, if it is allowed, runs exec.
+// It returns exec's result and error unchanged, or a *tollgate.Error when
+// the call was refused.
+func (t *Tower) Execute(ctx context.Context, agent tollgate.Agent, intent tollgate.Intent, req tollgate.ToolRequest, exec ExecFunc) (any, error) {
+	return t.ExecuteCall(ctx, Call{Credentials: identity.Credentials{Claimed: agent}, Intent: intent, Request: req}, exec)
+}
