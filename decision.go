@@ -27,6 +27,29 @@ type Decision struct {
 	PolicyID      string // empty when no rule matched
 	PolicyVersion string
 	Metadata      Params
+	// AskMode says how an ASK is resolved when the rule says so: AskBlocking
+	// (the call waits for a decision) or AskDeferred (the call returns
+	// APPROVAL_PENDING and is retried with the approval id). Empty means the
+	// tool's or the Tower's default.
+	AskMode AskMode
+}
+
+// AskMode is how an ASK decision waits for a human.
+type AskMode string
+
+// The two ASK modes.
+const (
+	AskBlocking AskMode = "blocking"
+	AskDeferred AskMode = "deferred"
+)
+
+// ParseAskMode returns the AskMode spelled exactly s.
+func ParseAskMode(s string) (AskMode, bool) {
+	switch m := AskMode(s); m {
+	case AskBlocking, AskDeferred:
+		return m, true
+	}
+	return "", false
 }
 
 // Outcome is how a call ended, as written to the audit log.

@@ -38,10 +38,10 @@ func TestParseParamsKeepsOrderAndNumberText(t *testing.T) {
 
 func TestParseParamsRefusesAmbiguousInput(t *testing.T) {
 	cases := map[string]string{
-		`{"a": 1, "a": 2}`:                     "duplicate key",
-		`{"a": 1} {"b": 2}`:                    "after the value",
-		`[1, 2]`:                               "want a JSON object",
-		`{"a": `:                               "EOF",
+		`{"a": 1, "a": 2}`:  "duplicate key",
+		`{"a": 1} {"b": 2}`: "after the value",
+		`[1, 2]`:            "want a JSON object",
+		`{"a": `:            "EOF",
 		strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200): "nesting deeper",
 	}
 	for in, want := range cases {

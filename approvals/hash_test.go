@@ -110,96 +110,98 @@ func TestRequestHashAuditFixtures(t *testing.T) {
 	}
 }
 
-func bindingCall() (tollgate.Agent, tollgate.Intent, tollgate.ToolRequest) {
+// call is the input of BindingHash.
+type call struct {
+	a tollgate.Agent
+	i tollgate.Intent
+	r tollgate.ToolRequest
+}
+
+func (c call) hash() string { return approvals.BindingHash(c.a, c.i, c.r) }
+
+func bindingCall() call {
 	conf := 0.5
-	return tollgate.Agent{ID: "agent", Version: "1", Owner: "team", DelegatedBy: []string{"root", "router"}, Metadata: tollgate.Params{{Key: "_signature", Value: "x"}}},
-		tollgate.Intent{Action: "act", Reason: "why", Confidence: &conf, Metadata: tollgate.Params{{Key: "trace", Value: "1"}}},
-		tollgate.ToolRequest{
+	return call{
+		a: tollgate.Agent{ID: "agent", Version: "1", Owner: "team", DelegatedBy: []string{"root", "router"}, Metadata: tollgate.Params{{Key: "_signature", Value: "x"}}},
+		i: tollgate.Intent{Action: "act", Reason: "why", Confidence: &conf, Metadata: tollgate.Params{{Key: "trace", Value: "1"}}},
+		r: tollgate.ToolRequest{
 			Tool: "api:write", Action: "write", ResourceType: "file", Effect: tollgate.EffectWrite, ManifestVersion: "1.0.0",
 			Params:   tollgate.Params{{Key: "path", Value: "/safe/a"}, {Key: "n", Value: json.Number("1")}, {Key: "list", Value: []any{"x", true, nil}}},
 			Metadata: tollgate.Params{{Key: "k", Value: "v"}},
-		}
+		},
+	}
 }
 
 func TestBindingHashCoversTheCall(t *testing.T) {
-	a, i, r := bindingCall()
-	base := approvals.BindingHash(a, i, r)
-	if len(base) != 64 || base != approvals.BindingHash(bindingCall()) {
+	base := bindingCall().hash()
+	if len(base) != 64 || base != bindingCall().hash() {
 		t.Fatalf("BindingHash is not a stable hex SHA-256: %q", base)
 	}
-	changes := map[string]func(*tollgate.Agent, *tollgate.Intent, *tollgate.ToolRequest){
-		"agent id":            func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.ID = "agent2" },
-		"version":             func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.Version = "2" },
-		"owner":               func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.Owner = "other" },
-		"no delegation":       func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = nil },
-		"delegation order":    func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = []string{"router", "root"} },
-		"delegation split":    func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = []string{"root", "rou", "ter"} },
-		"id/version boundary": func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.ID, a.Version = "agent1", "" },
-		"intent action":       func(_ *tollgate.Agent, i *tollgate.Intent, _ *tollgate.ToolRequest) { i.Action = "other" },
-		"intent reason":       func(_ *tollgate.Agent, i *tollgate.Intent, _ *tollgate.ToolRequest) { i.Reason = "other" },
-		"tool":                func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Tool = "api:delete" },
-		"action":              func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Action = "append" },
-		"effect":              func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Effect = tollgate.EffectDelete },
-		"resource type":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.ResourceType = "dir" },
-		"manifest version":    func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.ManifestVersion = "" },
-		"param value":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[0].Value = "/safe/b" },
-		"number text":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[1].Value = json.Number("1.0") },
-		"number vs string":    func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[1].Value = "1" },
-		"null vs false":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[2].Value = []any{"x", true, false} },
-		"invalid UTF-8":       func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params[0].Value = "/safe/\xff" },
-		"extra param":         func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Params = append(r.Params, tollgate.Field{Key: "x"}) },
-		"metadata":            func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Metadata = nil },
-		"params/metadata shift": func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) {
-			r.Params, r.Metadata = append(r.Params, r.Metadata...), nil
-		},
+	changes := map[string]func(c *call){
+		"agent id":              func(c *call) { c.a.ID = "agent2" },
+		"version":               func(c *call) { c.a.Version = "2" },
+		"owner":                 func(c *call) { c.a.Owner = "other" },
+		"no delegation":         func(c *call) { c.a.DelegatedBy = nil },
+		"delegation order":      func(c *call) { c.a.DelegatedBy = []string{"router", "root"} },
+		"delegation split":      func(c *call) { c.a.DelegatedBy = []string{"root", "rou", "ter"} },
+		"id/version boundary":   func(c *call) { c.a.ID, c.a.Version = "agent1", "" },
+		"intent action":         func(c *call) { c.i.Action = "other" },
+		"intent reason":         func(c *call) { c.i.Reason = "other" },
+		"tool":                  func(c *call) { c.r.Tool = "api:delete" },
+		"action":                func(c *call) { c.r.Action = "append" },
+		"effect":                func(c *call) { c.r.Effect = tollgate.EffectDelete },
+		"resource type":         func(c *call) { c.r.ResourceType = "dir" },
+		"manifest version":      func(c *call) { c.r.ManifestVersion = "" },
+		"param value":           func(c *call) { c.r.Params[0].Value = "/safe/b" },
+		"number text":           func(c *call) { c.r.Params[1].Value = json.Number("1.0") },
+		"number vs string":      func(c *call) { c.r.Params[1].Value = "1" },
+		"null vs false":         func(c *call) { c.r.Params[2].Value = []any{"x", true, false} },
+		"invalid UTF-8":         func(c *call) { c.r.Params[0].Value = "/safe/\xff" },
+		"replacement character": func(c *call) { c.r.Params[0].Value = "/safe/\ufffd" },
+		"extra param":           func(c *call) { c.r.Params = append(c.r.Params, tollgate.Field{Key: "x"}) },
+		"metadata":              func(c *call) { c.r.Metadata = nil },
+		"params/metadata shift": func(c *call) { c.r.Params, c.r.Metadata = append(c.r.Params, c.r.Metadata...), nil },
 	}
 	seen := map[string]string{base: "base"}
 	for name, change := range changes {
-		a, i, r := bindingCall()
-		change(&a, &i, &r)
-		h := approvals.BindingHash(a, i, r)
+		c := bindingCall()
+		change(&c)
+		h := c.hash()
 		if prev, dup := seen[h]; dup {
 			t.Errorf("%s: same hash as %s", name, prev)
 		}
 		seen[h] = name
 	}
-	// The invalid-UTF-8 case must also differ from its replacement character.
-	a, i, r = bindingCall()
-	r.Params[0].Value = "/safe/\ufffd"
-	if _, dup := seen[approvals.BindingHash(a, i, r)]; dup {
-		t.Error("invalid UTF-8 and U+FFFD hash the same")
-	}
 }
 
 func TestBindingHashIgnores(t *testing.T) {
-	a, i, r := bindingCall()
-	base := approvals.BindingHash(a, i, r)
-	a.Metadata = nil
-	i.Confidence, i.Metadata = nil, nil
-	r.Params = tollgate.Params{r.Params[2], r.Params[0], r.Params[1]} // key order
-	if got := approvals.BindingHash(a, i, r); got != base {
+	base := bindingCall().hash()
+	c := bindingCall()
+	c.a.Metadata = nil
+	c.i.Confidence, c.i.Metadata = nil, nil
+	c.r.Params = tollgate.Params{c.r.Params[2], c.r.Params[0], c.r.Params[1]} // key order
+	if c.hash() != base {
 		t.Error("agent metadata, intent confidence/metadata or key order changed the binding hash")
 	}
-	_, _, r = bindingCall()
-	empty, nilParams := r, r
-	empty.Metadata, nilParams.Metadata = tollgate.Params{}, nil
-	if approvals.BindingHash(a, i, empty) != approvals.BindingHash(a, i, nilParams) {
+	empty, nilMeta := bindingCall(), bindingCall()
+	empty.r.Metadata, nilMeta.r.Metadata = tollgate.Params{}, nil
+	if empty.hash() != nilMeta.hash() {
 		t.Error("empty and nil metadata hash differently")
 	}
 }
 
 func TestBindingHashUnencodableMatchesNothing(t *testing.T) {
-	a, i, r := bindingCall()
+	c := bindingCall()
 	cyclic := []any{nil}
 	cyclic[0] = cyclic
 	for name, v := range map[string]any{"channel": make(chan int), "cycle": cyclic} {
-		r.Params = tollgate.Params{{Key: "v", Value: v}}
-		if h1, h2 := approvals.BindingHash(a, i, r), approvals.BindingHash(a, i, r); h1 == h2 {
+		c.r.Params = tollgate.Params{{Key: "v", Value: v}}
+		if h1, h2 := c.hash(), c.hash(); h1 == h2 {
 			t.Errorf("%s: unencodable value gives a repeatable hash %s", name, h1)
 		}
 	}
-	r.Params = tollgate.Params{{Key: "v", Value: map[string]int{"b": 1, "a": 2}}}
-	if approvals.BindingHash(a, i, r) != approvals.BindingHash(a, i, r) {
+	c.r.Params = tollgate.Params{{Key: "v", Value: map[string]int{"b": 1, "a": 2}}}
+	if c.hash() != c.hash() {
 		t.Error("JSON-encodable value outside the model gives an unstable hash")
 	}
 }
@@ -218,9 +220,9 @@ func BenchmarkRequestHash(b *testing.B) {
 }
 
 func BenchmarkBindingHash(b *testing.B) {
-	a, i, r := bindingCall()
+	c := bindingCall()
 	b.ReportAllocs()
 	for b.Loop() {
-		approvals.BindingHash(a, i, r)
+		c.hash()
 	}
 }

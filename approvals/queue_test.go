@@ -137,27 +137,35 @@ func TestQueueApproverNeverApprovesOnTimeout(t *testing.T) {
 }
 
 func TestQueueApproverExpiry(t *testing.T) {
-	ctx, cancel := context.WithDeadline(context.Background(), t0.Add(time.Minute))
-	defer cancel()
-	var got time.Time
-	mem := approvals.NewMemoryStore()
-	store := &hookStore{Store: mem}
-	store.afterCreate = func(id string) {
-		rec, _ := mem.Get(context.Background(), id)
-		got = rec.Request.ExpiresAt
+	// Each case records the stored expiry, then ends the wait by canceling.
+	expiry := func(ctx context.Context, cancel context.CancelFunc, clock time.Time, r approvals.Request) time.Time {
+		var got time.Time
+		mem := approvals.NewMemoryStore()
+		store := &hookStore{Store: mem, afterCreate: func(id string) {
+			rec, _ := mem.Get(context.Background(), id)
+			got = rec.Request.ExpiresAt
+			cancel()
+		}}
+		approvals.QueueApprover(store, time.Hour, approvals.WithClock(fixedClock(clock))).Approve(ctx, r)
+		return got
 	}
-	// The context's deadline (already past in real time) comes before
-	// t0+1h, so it becomes the request's expiry.
-	approvals.QueueApprover(store, time.Hour, approvals.WithClock(fixedClock(t0))).Approve(ctx, queueRequest())
-	if !got.Equal(t0.Add(time.Minute)) {
-		t.Errorf("ExpiresAt = %v, want the context deadline %v", got, t0.Add(time.Minute))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	if got := expiry(ctx, cancel, t0, queueRequest()); !got.Equal(t0.Add(time.Hour)) {
+		t.Errorf("ExpiresAt = %v, want clock + timeout %v", got, t0.Add(time.Hour))
 	}
-	// An earlier expiry on the request itself wins too.
+
+	deadline := time.Now().Add(time.Minute)
+	ctx, cancel = context.WithDeadline(context.Background(), deadline)
+	if got := expiry(ctx, cancel, deadline.Add(time.Hour), queueRequest()); !got.Equal(deadline) {
+		t.Errorf("ExpiresAt = %v, want the earlier context deadline %v", got, deadline)
+	}
+
 	r := queueRequest()
 	r.ExpiresAt = t0.Add(time.Second)
-	approvals.QueueApprover(store, time.Hour, approvals.WithClock(fixedClock(t0))).Approve(context.Background(), r)
-	if !got.Equal(r.ExpiresAt) {
-		t.Errorf("ExpiresAt = %v, want the request's %v", got, r.ExpiresAt)
+	ctx, cancel = context.WithCancel(context.Background())
+	if got := expiry(ctx, cancel, t0, r); !got.Equal(r.ExpiresAt) {
+		t.Errorf("ExpiresAt = %v, want the request's earlier %v", got, r.ExpiresAt)
 	}
 }
 

@@ -149,17 +149,41 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 
 // appendTimestamp writes t as Python's datetime.isoformat() of a UTC time:
 // six-digit microseconds (truncated), or no fraction at all when the
-// microseconds are zero, and the offset spelt +00:00.
+// microseconds are zero, and the offset spelt +00:00. (Digits are written
+// directly: time.AppendFormat re-parses its layout on every call.)
 func appendTimestamp(dst []byte, t time.Time) []byte {
 	t = t.UTC()
-	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
 	if us := t.Nanosecond() / 1000; us != 0 {
 		dst = append(dst, '.')
-		for div := 100000; div > 0; div /= 10 {
-			dst = append(dst, byte('0'+us/div%10))
-		}
+		dst = appendDigits(dst, us, 6)
 	}
 	return append(dst, "+00:00"...)
+}
+
+// appendDigits writes v as exactly width (at most 6) decimal digits, the
+// lowest ones when v is wider. Python's datetime only knows years 1-9999;
+// a negative v is written as zeros.
+func appendDigits(dst []byte, v, width int) []byte {
+	var buf [6]byte
+	v = max(v, 0)
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, buf[:width]...)
 }
 
 // appendNullable writes s as a JSON string, or null when it is empty.
@@ -171,19 +195,23 @@ func appendNullable(dst []byte, s string) []byte {
 }
 
 // appendObject writes p, or {} when it is nil (Tollgate's default_factory).
+// It walks the fields itself: passing p to AppendJSON as an `any` would
+// allocate.
 func appendObject(dst []byte, p tollgate.Params) []byte {
-	if p == nil {
-		return append(dst, "{}"...)
-	}
-	return pycompat.Log.AppendJSON(dst, p)
+	return appendObjectWithout(dst, p, "")
 }
 
 // appendAgentMetadata writes the agent metadata without its "_signature".
 func appendAgentMetadata(dst []byte, p tollgate.Params) []byte {
+	return appendObjectWithout(dst, p, signatureKey)
+}
+
+// appendObjectWithout writes p without the key skip (none when "").
+func appendObjectWithout(dst []byte, p tollgate.Params, skip string) []byte {
 	dst = append(dst, '{')
 	first := true
 	for _, f := range p {
-		if f.Key == signatureKey {
+		if skip != "" && f.Key == skip {
 			continue
 		}
 		if !first {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // ErrClosed is returned by Emit after Close, and by a second Close.
@@ -16,23 +17,27 @@ var ErrClosed = errors.New("audit: sink is closed")
 // `"seq": N, "prev_hash": "<hex>", "hash": "<hex>"` appended, where hash is
 // the SHA-256 of the line up to `, "hash": `. Verify checks the chain.
 //
-// Concurrent Emit calls are group-committed: one writer goroutine writes
-// every queued line with one write(2) (and one fsync under FsyncBatch), then
-// releases the callers. Emit returns only when its line is written, so a
-// failed write reaches the caller, who must then refuse the call.
+// Concurrent Emit calls are group-committed: while one caller (the leader)
+// writes, the others queue their lines; the next leader writes all queued
+// lines with one write(2) and, under FsyncBatch, one fsync, then releases
+// their callers. A lone caller writes its own line without any hand-off.
+// Emit returns only when its line is written, so a failed write reaches the
+// caller, who must then refuse the call.
 //
 // FileSink is safe for concurrent use. The file is locked (flock) while
 // open, so a second FileSink cannot fork the chain.
 type FileSink struct {
 	redactor *Redactor
-
-	mu     sync.RWMutex // guards closed and sending on reqs
-	closed bool
-	reqs   chan *request
-
 	w        *writer
-	finished chan struct{} // closed when the writer goroutine has exited
-	closeErr error         // set before finished is closed
+
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when leading becomes false
+	pending []*request // queued lines, oldest first
+	leading bool       // a caller is writing; it hands over before leaving
+	closed  bool
+
+	batch    []*request // the leader's batch buffer (only the leader uses it)
+	stopTick func()     // stops the FsyncInterval goroutine and waits for it
 }
 
 // OpenFile opens (creating it and its parent directories, mode 0600/0700)
@@ -42,7 +47,7 @@ type FileSink struct {
 // because appending would fork or hide the chain; the error says what to
 // do. Close the sink when done.
 func OpenFile(path string, opts ...Option) (*FileSink, error) {
-	cfg := fileConfig{redactor: DefaultRedactor, fsync: FsyncBatch}
+	cfg := fileConfig{redactor: defaultRedactor, fsync: FsyncBatch}
 	for _, o := range opts {
 		o.applyFile(&cfg)
 	}
@@ -75,18 +80,33 @@ func OpenFile(path string, opts ...Option) (*FileSink, error) {
 			return nil, fmt.Errorf("audit: sync log directory: %w", err)
 		}
 	}
-	return startFileSink(newWriter(f, size, head, cfg.fsync), cfg.redactor), nil
+	var tick <-chan time.Time
+	if cfg.fsync.mode == fsyncInterval {
+		tick = time.NewTicker(cfg.fsync.every).C // collected once unreachable
+	}
+	return startFileSink(newWriter(f, size, head, cfg.fsync), cfg.redactor, tick), nil
 }
 
-// startFileSink starts the writer goroutine of a sink writing through w.
-func startFileSink(w *writer, r *Redactor) *FileSink {
-	s := &FileSink{
-		redactor: r,
-		reqs:     make(chan *request, maxBatch),
-		w:        w,
-		finished: make(chan struct{}),
+// startFileSink returns a sink writing through w. When tick is not nil, a
+// goroutine syncs the file on each tick (FsyncInterval) until Close.
+func startFileSink(w *writer, r *Redactor, tick <-chan time.Time) *FileSink {
+	s := &FileSink{redactor: r, w: w, stopTick: func() {}}
+	s.idle = sync.NewCond(&s.mu)
+	if tick != nil {
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			for {
+				select {
+				case <-tick:
+					w.syncIfDirty()
+				case <-stop:
+					return
+				}
+			}
+		}()
+		s.stopTick = func() { close(stop); <-stopped }
 	}
-	go s.run()
 	return s
 }
 
@@ -107,19 +127,69 @@ func (s *FileSink) Emit(_ context.Context, e *Event) error {
 		requests.Put(r)
 		return fmt.Errorf("audit: event of %d bytes is larger than MaxLineSize (%d)", len(r.line), MaxLineSize)
 	}
-	s.mu.RLock()
+	s.mu.Lock()
 	if s.closed {
-		s.mu.RUnlock()
+		s.mu.Unlock()
 		requests.Put(r)
 		return ErrClosed
 	}
-	s.reqs <- r
-	s.mu.RUnlock()
-	err := <-r.done
-	if cap(r.line) <= maxPooledLine {
-		requests.Put(r)
+	s.pending = append(s.pending, r)
+	lead := !s.leading
+	s.leading = true
+	s.mu.Unlock()
+
+	if !lead {
+		// Another caller is writing: it (or a leader it hands over to) writes
+		// r, or makes this caller the next leader.
+		if lead = <-r.done; !lead {
+			return r.release()
+		}
 	}
-	return err
+	s.lead(r)
+	return r.release()
+}
+
+// lead writes queued lines, oldest first, until r is written, then hands
+// the lead to the oldest caller still queued (or gives it up).
+func (s *FileSink) lead(r *request) {
+	for !r.written {
+		batch := s.take()
+		err := s.w.write(batch)
+		for _, q := range batch {
+			q.err, q.written = err, true
+			if q != r {
+				q.done <- false
+			}
+		}
+		clear(batch)
+	}
+	s.mu.Lock()
+	if len(s.pending) > 0 {
+		next := s.pending[0]
+		s.mu.Unlock()
+		next.done <- true
+		return
+	}
+	s.leading = false
+	s.idle.Broadcast()
+	s.mu.Unlock()
+}
+
+// take removes the oldest queued lines, at most maxBatch of them and
+// maxBatchBytes in all (but at least one), into the leader's batch.
+func (s *FileSink) take() []*request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, size := 0, 0
+	for n < len(s.pending) && n < maxBatch && (n == 0 || size+len(s.pending[n].line) <= maxBatchBytes) {
+		size += len(s.pending[n].line)
+		n++
+	}
+	s.batch = append(s.batch[:0], s.pending[:n]...)
+	rest := copy(s.pending, s.pending[n:])
+	clear(s.pending[rest:])
+	s.pending = s.pending[:rest]
+	return s.batch
 }
 
 // Head returns the seq and hash of the last line in the log (0 and
@@ -129,8 +199,8 @@ func (s *FileSink) Head() (seq uint64, hash string) {
 	return s.w.head()
 }
 
-// Close writes the events already queued, syncs and closes the file. Emit
-// after Close returns ErrClosed.
+// Close waits for the events already handed to Emit to be written, then
+// syncs and closes the file. Emit after Close returns ErrClosed.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -138,63 +208,35 @@ func (s *FileSink) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
-	close(s.reqs)
+	for s.leading { // the leaders drain the queue before the last one leaves
+		s.idle.Wait()
+	}
 	s.mu.Unlock()
-	<-s.finished
-	return s.closeErr
+	s.stopTick()
+	return s.w.close()
 }
 
-// run is the writer goroutine: it batches queued requests into one write.
-func (s *FileSink) run() {
-	defer close(s.finished)
-	tick, stop := s.w.ticker()
-	defer stop()
-	batch := make([]*request, 0, maxBatch)
-	for {
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				s.closeErr = s.w.close()
-				return
-			}
-			batch = s.collect(append(batch[:0], r))
-			err := s.w.write(batch)
-			for _, r := range batch {
-				r.done <- err
-			}
-			clear(batch)
-		case <-tick:
-			s.w.syncIfDirty()
-		}
-	}
-}
-
-// collect adds the requests already queued, up to maxBatch lines or
-// maxBatchBytes, without waiting for more.
-func (s *FileSink) collect(batch []*request) []*request {
-	size := len(batch[0].line)
-	for len(batch) < maxBatch && size < maxBatchBytes {
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				return batch // closed: run sees it on its next receive
-			}
-			batch = append(batch, r)
-			size += len(r.line)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// request is one queued line and the channel its writer result comes back on.
+// request is one queued line. written and err are set by the leader that
+// writes it; done tells a waiting caller that its line is written (false)
+// or that it is the next leader (true).
 type request struct {
-	line []byte // the event JSON, without chain keys
-	done chan error
+	line    []byte // the event JSON, without chain keys
+	written bool
+	err     error
+	done    chan bool
 }
 
-var requests = sync.Pool{New: func() any { return &request{done: make(chan error, 1)} }}
+var requests = sync.Pool{New: func() any { return &request{done: make(chan bool, 1)} }}
+
+// release returns the request to the pool and its result to the caller.
+func (r *request) release() error {
+	err := r.err
+	r.written, r.err = false, nil
+	if cap(r.line) <= maxPooledLine {
+		requests.Put(r)
+	}
+	return err
+}
 
 const (
 	maxBatch      = 256     // lines per write

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tollgate-go/tollgate"
 )
@@ -393,27 +394,33 @@ func TestFsyncPolicies(t *testing.T) {
 	}
 
 	// FsyncInterval syncs on the tick, and only when something was written.
-	// The writer goroutine is not started: its tick handler is called directly.
+	tick := make(chan time.Time)
 	f = &fakeFile{}
-	w := newWriter(f, 0, link{hash: GenesisHash}, FsyncInterval(1))
-	w.syncIfDirty()
-	if f.syncCount() != 0 {
-		t.Error("synced with nothing written")
+	s = startFileSink(newWriter(f, 0, link{hash: GenesisHash}, FsyncInterval(time.Hour)), nil, tick)
+	tick <- time.Time{}
+	if err := s.Emit(ctx, testEvent(1)); err != nil || f.syncCount() != 0 {
+		t.Fatalf("Emit = %v, %d syncs", err, f.syncCount())
 	}
-	r := &request{line: testEvent(1).AppendJSON(nil)}
-	if err := w.write([]*request{r}); err != nil || f.syncCount() != 0 {
-		t.Fatalf("write = %v, %d syncs", err, f.syncCount())
-	}
-	w.syncIfDirty()
-	w.syncIfDirty()
+	tick <- time.Time{}
+	tick <- time.Time{} // received only once the first tick is handled
 	if f.syncCount() != 1 {
-		t.Errorf("%d syncs after two ticks, want 1", f.syncCount())
+		t.Errorf("%d syncs, want 1 (one tick after a write)", f.syncCount())
 	}
-	if tick, stop := w.ticker(); tick == nil {
-		t.Error("FsyncInterval has no ticker")
-	} else {
-		stop()
+	s.Close()
+	if f.syncCount() != 1 {
+		t.Errorf("Close synced a clean file")
 	}
+
+	// A failed background fsync is returned by the next Emit.
+	f = &fakeFile{syncErr: syscall.EIO}
+	s = startFileSink(newWriter(f, 0, link{hash: GenesisHash}, FsyncInterval(time.Hour)), nil, tick)
+	s.Emit(ctx, testEvent(1))
+	tick <- time.Time{}
+	tick <- time.Time{}
+	if err := s.Emit(ctx, testEvent(2)); !errors.Is(err, syscall.EIO) {
+		t.Errorf("Emit after a failed background fsync = %v", err)
+	}
+	s.Close()
 	if FsyncInterval(0) != FsyncBatch || (FsyncPolicy{}) != FsyncBatch {
 		t.Error("FsyncInterval(0) and the zero policy must be FsyncBatch")
 	}

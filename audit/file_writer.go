@@ -7,7 +7,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"time"
+	"sync/atomic"
 )
 
 // logFile is what the writer needs from *os.File (a fake in tests).
@@ -18,30 +18,33 @@ type logFile interface {
 	Close() error
 }
 
-// writer owns the file and the chain state. Only the writer goroutine
-// calls its methods, except head.
+// writer owns the file and the chain state. write is called by one leader
+// at a time; syncIfDirty may run concurrently with it (FsyncInterval).
 type writer struct {
 	f      logFile
 	policy FsyncPolicy
-	size   int64 // bytes in the file
-	seq    uint64
-	prev   [2 * sha256.Size]byte // hex hash of the last line
-	dirty  bool                  // written but not synced
+
+	// Leader-only state.
+	size int64 // bytes in the file
+	seq  uint64
+	prev [2 * sha256.Size]byte // hex hash of the last line
+	buf  []byte
+
+	dirty atomic.Bool // written but not synced
+
+	mu sync.Mutex
 	// broken is set when the file may no longer match the chain state (a
 	// partial write that could not be undone, or a failed fsync, after which
 	// Linux may have dropped the data). Every later write fails with it.
-	broken error
-	buf    []byte
-
-	headMu   sync.Mutex
+	broken   error
 	headSeq  uint64
-	headHash string
+	headHash [2 * sha256.Size]byte
 }
 
 func newWriter(f logFile, size int64, head link, policy FsyncPolicy) *writer {
-	w := &writer{f: f, policy: policy, size: size, seq: head.seq}
+	w := &writer{f: f, policy: policy, size: size, seq: head.seq, headSeq: head.seq}
 	copy(w.prev[:], head.hash)
-	w.headSeq, w.headHash = head.seq, head.hash
+	w.headHash = w.prev
 	return w
 }
 
@@ -49,8 +52,8 @@ func newWriter(f logFile, size int64, head link, policy FsyncPolicy) *writer {
 // failed write the chain state is rolled back (and a partial write cut off)
 // so that the next write continues the chain that is in the file.
 func (w *writer) write(batch []*request) error {
-	if w.broken != nil {
-		return w.broken
+	if err := w.failure(); err != nil {
+		return err
 	}
 	seq, prev := w.seq, w.prev
 	w.buf = w.buf[:0]
@@ -70,67 +73,73 @@ func (w *writer) write(batch []*request) error {
 		w.buf = append(w.buf, "\"}\n"...)
 	}
 	n, err := w.f.Write(w.buf)
-	if cap(w.buf) > maxBatchBytes*2 {
+	if cap(w.buf) > 2*maxBatchBytes {
 		w.buf = nil // do not keep a huge batch's buffer
 	}
 	if err != nil {
 		w.seq, w.prev = seq, prev
 		if n > 0 {
 			if terr := w.f.Truncate(w.size); terr != nil {
-				w.broken = fmt.Errorf("audit: write failed (%v) after %d bytes and the partial line could not be removed (%v); reopen the log after repairing its end", err, n, terr)
-				return w.broken
+				return w.fail(fmt.Errorf("audit: write failed (%v) after %d bytes and the partial line could not be removed (%v); reopen the log after repairing its end", err, n, terr))
 			}
 		}
 		return fmt.Errorf("audit: write log: %w", err)
 	}
 	w.size += int64(n)
-	w.dirty = true
 	if w.policy.mode == fsyncBatch {
-		if err := w.sync(); err != nil {
-			return err
+		if err := w.f.Sync(); err != nil {
+			return w.fail(fsyncError(err))
+		}
+	} else {
+		w.dirty.Store(true)
+	}
+	w.mu.Lock()
+	w.headSeq, w.headHash = w.seq, w.prev
+	w.mu.Unlock()
+	return nil
+}
+
+// fsyncError is final: after a failed fsync the kernel may have dropped the
+// unwritten pages while marking them clean, so a retry could report success
+// for lost lines.
+func fsyncError(err error) error {
+	return fmt.Errorf("audit: fsync log: %w; events are refused until the log is reopened", err)
+}
+
+func (w *writer) fail(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken == nil {
+		w.broken = err
+	}
+	return w.broken
+}
+
+func (w *writer) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.broken
+}
+
+// syncIfDirty is the FsyncInterval tick. It runs beside the leader: the
+// fsync covers every write that finished before it started, and a write
+// that finishes later sets dirty again.
+func (w *writer) syncIfDirty() {
+	if w.dirty.Swap(false) && w.failure() == nil {
+		if err := w.f.Sync(); err != nil {
+			w.fail(fsyncError(err)) // returned by the next write
 		}
 	}
-	w.headMu.Lock()
-	w.headSeq, w.headHash = w.seq, string(w.prev[:])
-	w.headMu.Unlock()
-	return nil
-}
-
-// sync flushes the file. A failed fsync breaks the writer for good: after
-// one, the kernel may have dropped the unwritten pages while marking them
-// clean, so a retry could report success for lost lines.
-func (w *writer) sync() error {
-	if err := w.f.Sync(); err != nil {
-		w.broken = fmt.Errorf("audit: fsync log: %w; events are refused until the log is reopened", err)
-		return w.broken
-	}
-	w.dirty = false
-	return nil
-}
-
-// syncIfDirty is the FsyncInterval tick.
-func (w *writer) syncIfDirty() {
-	if w.dirty && w.broken == nil {
-		_ = w.sync() // a failure is kept in w.broken and returned by the next write
-	}
-}
-
-// ticker returns the FsyncInterval tick channel (nil, never ready, for the
-// other policies) and its stop function.
-func (w *writer) ticker() (<-chan time.Time, func()) {
-	if w.policy.mode != fsyncInterval {
-		return nil, func() {}
-	}
-	t := time.NewTicker(w.policy.every)
-	return t.C, t.Stop
 }
 
 // close syncs what is not yet on disk (under every policy: a clean shutdown
 // should lose nothing) and closes the file.
 func (w *writer) close() error {
 	var err error
-	if w.dirty && w.broken == nil {
-		err = w.sync()
+	if w.dirty.Load() && w.failure() == nil {
+		if serr := w.f.Sync(); serr != nil {
+			err = fsyncError(serr)
+		}
 	}
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("audit: close log: %w", cerr)
@@ -139,7 +148,7 @@ func (w *writer) close() error {
 }
 
 func (w *writer) head() (uint64, string) {
-	w.headMu.Lock()
-	defer w.headMu.Unlock()
-	return w.headSeq, w.headHash
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.headSeq, string(w.headHash[:])
 }

@@ -31,8 +31,11 @@ type Redactor struct {
 // secret, token, apikey, authorization, credential, privatekey, cookie or
 // session, and keys that are exactly "key" — so "DB_Password",
 // "access_token", "X-Api-Key" and "Key" are redacted, "keyboard" and
-// "monkey" are not.
-var DefaultRedactor = NewRedactor(
+// "monkey" are not. Sinks use these rules unless given WithRedactor;
+// assigning another value to this variable does not change that.
+var DefaultRedactor = defaultRedactor
+
+var defaultRedactor = NewRedactor(
 	"password", "passwd", "secret", "token", "apikey", "authorization",
 	"credential", "privatekey", "cookie", "session", "=key",
 )
@@ -62,7 +65,7 @@ func NewRedactor(terms ...string) *Redactor {
 // Match reports whether the value under key would be redacted.
 func (r *Redactor) Match(key string) bool {
 	if r == nil {
-		r = DefaultRedactor
+		r = defaultRedactor
 	}
 	var buf [64]byte
 	n := normalizeKey(buf[:0], key)

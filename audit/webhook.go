@@ -57,9 +57,9 @@ type WebhookStats struct {
 	Dropped   uint64 // not attempted: the queue was full, or Close gave up
 }
 
-// DefaultAlertOutcomes are the outcomes a Webhook sends by default:
+// defaultAlertOutcomes are the outcomes a Webhook sends by default:
 // everything but executed (and authorized).
-var DefaultAlertOutcomes = []tollgate.Outcome{
+var defaultAlertOutcomes = []tollgate.Outcome{
 	tollgate.OutcomeBlocked, tollgate.OutcomeApprovalDenied,
 	tollgate.OutcomeFailed, tollgate.OutcomeTimeout,
 }
@@ -82,9 +82,9 @@ func NewWebhook(rawURL string, opts ...WebhookOption) (*Webhook, error) {
 		return nil, fmt.Errorf("audit: webhook_url %q must be an absolute http:// or https:// URL", rawURL)
 	}
 	cfg := webhookConfig{
-		redactor:  DefaultRedactor,
+		redactor:  defaultRedactor,
 		client:    &http.Client{Timeout: 5 * time.Second, CheckRedirect: noRedirects},
-		outcomes:  DefaultAlertOutcomes,
+		outcomes:  defaultAlertOutcomes,
 		queueSize: 1024,
 		retries:   3,
 		clock:     time.Now,
@@ -119,15 +119,15 @@ func (w *Webhook) Emit(_ context.Context, e *Event) error {
 	if e == nil {
 		return errors.New("audit: nil event")
 	}
-	if !w.outcomes[e.Outcome] {
-		return nil
-	}
-	body := w.cfg.redactor.Event(e).AppendJSON(nil)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
 		return ErrClosed
 	}
+	if !w.outcomes[e.Outcome] {
+		return nil
+	}
+	body := w.cfg.redactor.Event(e).AppendJSON(nil)
 	select {
 	case w.queue <- body:
 	default:

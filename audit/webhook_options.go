@@ -60,8 +60,9 @@ func WithHTTPClient(c *http.Client) WebhookOption {
 	return webhookOption(func(cfg *webhookConfig) { cfg.client = c })
 }
 
-// WithOutcomes sets the outcomes that are sent (default
-// DefaultAlertOutcomes). An empty list is an error, not the default.
+// WithOutcomes sets the outcomes that are sent (default blocked,
+// approval_denied, failed and timeout). An empty list is an error, not the
+// default as in Tollgate.
 func WithOutcomes(outcomes ...tollgate.Outcome) WebhookOption {
 	outcomes = append([]tollgate.Outcome(nil), outcomes...)
 	return webhookOption(func(cfg *webhookConfig) { cfg.outcomes = outcomes })

@@ -221,9 +221,9 @@ func TestWebhookQueueFullDrops(t *testing.T) {
 
 func TestWebhookCloseGivesUpWithContext(t *testing.T) {
 	release := make(chan struct{})
-	defer close(release)
 	arrived := make(chan struct{}, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // so that the server notices the client hanging up
 		arrived <- struct{}{}
 		select {
 		case <-release:
@@ -231,6 +231,7 @@ func TestWebhookCloseGivesUpWithContext(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
+	defer close(release) // runs before srv.Close
 	w, _ := NewWebhook(srv.URL)
 	w.Emit(ctx, blocked(1))
 	<-arrived

@@ -194,8 +194,13 @@ func connectVariant(name string, protocol ...connect.ClientOption) variant {
 func newConnectToolClient(tb testing.TB, url string, copts []ClientOption, protocol ...connect.ClientOption) toolClient {
 	hc := &http.Client{Transport: &http.Transport{Protocols: clientProtocols()}}
 	tb.Cleanup(hc.CloseIdleConnections)
+	return connectToolClient{connectStub(hc, url, copts, protocol...)}
+}
+
+// connectStub is a generated Connect client with the client interceptor.
+func connectStub(hc connect.HTTPClient, url string, copts []ClientOption, protocol ...connect.ClientOption) testv1connect.ToolServiceClient {
 	opts := append([]connect.ClientOption{connect.WithInterceptors(NewConnectClientInterceptor(copts...), rawHeaderInterceptor{})}, protocol...)
-	return connectToolClient{testv1connect.NewToolServiceClient(hc, url, opts...)}
+	return testv1connect.NewToolServiceClient(hc, url, opts...)
 }
 
 var variants = []variant{

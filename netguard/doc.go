@@ -29,6 +29,6 @@
 // Control is Guard.DialControl, which checks the address actually dialled
 // (and so also defeats DNS rebinding).
 //
-// The package registry reuses ParseURL, WalkURLs and Pattern for manifest
-// URL constraints.
+// Package registry reuses WalkStrings, Parse and Pattern for manifest URL
+// constraints, so both stages read URLs the same way.
 package netguard

@@ -25,7 +25,7 @@ type globShape uint8
 const (
 	globGeneral globShape = iota
 	globExact
-	globPrefix // lit + "*"
+	globPrefix   // lit + "*"
 	globSuffix   // "*" + lit
 	globContains // "*" + lit + "*"
 	globAny      // "*"

@@ -44,7 +44,7 @@ func normaliseHost(h string, bracketed bool) (string, netip.Addr, error) {
 	if !isASCII(h) {
 		a, err := idna.Lookup.ToASCII(h)
 		if err != nil {
-			return "", netip.Addr{}, fmt.Errorf("invalid international host name %q", h)
+			return "", netip.Addr{}, fmt.Errorf("invalid international host name %q", clip(h))
 		}
 		h = a
 	}
@@ -57,13 +57,13 @@ func normaliseHost(h string, bracketed bool) (string, netip.Addr, error) {
 	if endsInNumber(h) {
 		ip, ok := parseIPv4(h)
 		if !ok {
-			return "", netip.Addr{}, fmt.Errorf("invalid IPv4 address %q", h)
+			return "", netip.Addr{}, fmt.Errorf("invalid IPv4 address %q", clip(h))
 		}
 		return ip.String(), ip, nil
 	}
 	h = strings.TrimSuffix(h, ".")
 	if strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") || strings.Contains(h, "..") {
-		return "", netip.Addr{}, fmt.Errorf("empty label in host %q", h)
+		return "", netip.Addr{}, fmt.Errorf("empty label in host %q", clip(h))
 	}
 	return h, netip.Addr{}, nil
 }
@@ -71,7 +71,7 @@ func normaliseHost(h string, bracketed bool) (string, netip.Addr, error) {
 func normaliseIPv6(h string) (string, netip.Addr, error) {
 	ip, err := netip.ParseAddr(h)
 	if err != nil || !ip.Is6() {
-		return "", netip.Addr{}, fmt.Errorf("invalid IPv6 address [%s]", h)
+		return "", netip.Addr{}, fmt.Errorf("invalid IPv6 address [%s]", clip(h))
 	}
 	ip = ip.WithZone("").Unmap()
 	return ip.String(), ip, nil
@@ -221,4 +221,14 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+// clip shortens text quoted in error messages: the whole value is already
+// in the violation, once is enough.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
 }

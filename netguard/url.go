@@ -114,10 +114,12 @@ func Parse(s string) (*URL, error) {
 	return u, nil
 }
 
+var stripTabsNewlines = strings.NewReplacer("\t", "", "\n", "", "\r", "")
+
 func parseInto(raw string, u *URL) error {
 	s := trimURL(raw)
 	if strings.IndexByte(s, '\t') >= 0 || strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
-		s = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
+		s = stripTabsNewlines.Replace(s)
 	}
 	scheme, rest, ok := cutScheme(s)
 	if !ok {
@@ -167,11 +169,10 @@ func parseInto(raw string, u *URL) error {
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		path, query = rest[:i], rest[i:]
 	}
-	switch norm := normalisePath(path, special); {
-	case norm == path:
-		u.Path = rest // path and query as written: no copy
-	default:
+	if norm := normalisePath(path, special); norm != path {
 		u.Path = norm + query
+	} else {
+		u.Path = rest // path and query as written: no copy
 	}
 	if u.Port == "" {
 		u.Port = defaultPort(scheme)
@@ -247,7 +248,7 @@ func (u *URL) parseAuthority(a string) error {
 		}
 		host, port = a[1:end], a[end+1:]
 		if port != "" && port[0] != ':' {
-			return fmt.Errorf("unexpected %q after IPv6 address", port)
+			return fmt.Errorf("unexpected %q after IPv6 address", clip(port))
 		}
 		port = strings.TrimPrefix(port, ":")
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
@@ -279,14 +280,14 @@ func normalisePort(p string) (string, error) {
 		return "", nil
 	}
 	if !allDigits(p) {
-		return "", fmt.Errorf("invalid port %q", p)
+		return "", fmt.Errorf("invalid port %q", clip(p))
 	}
 	t := strings.TrimLeft(p, "0")
 	if t == "" {
 		return "0", nil
 	}
 	if len(t) > 5 || len(t) == 5 && t > "65535" {
-		return "", fmt.Errorf("port %s out of range", p)
+		return "", fmt.Errorf("port %s out of range", clip(p))
 	}
 	return t, nil
 }

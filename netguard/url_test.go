@@ -3,6 +3,7 @@ package netguard
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -252,4 +253,16 @@ func TestWalkStopsAtMaxDepth(t *testing.T) {
 	cyc := tollgate.Params{{Key: "k"}}
 	cyc[0].Value = cyc
 	WalkStrings(cyc, func(string, string) { n++ })
+}
+
+func TestParseErrorsAreShort(t *testing.T) {
+	long := strings.Repeat("x", 10_000)
+	for _, s := range []string{
+		"http://" + long + ".123/", "http://a.com:" + long, "http://[::1]" + long, "http://[" + long + "]/", "http://" + long + "..b/",
+	} {
+		_, err := Parse(s)
+		if err == nil || len(err.Error()) > 120 {
+			t.Errorf("Parse(%.20q...) error is %d bytes: %.80v", s, len(fmt.Sprint(err)), err)
+		}
+	}
 }

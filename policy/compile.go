@@ -19,7 +19,7 @@ import (
 // key, so a typo silently widened a rule; here it is a load error.
 var (
 	topKeys    = []string{"version", "rules", "rate_limits", "network_policy"}
-	ruleKeys   = []string{"id", "decision", "reason", "metadata", "tool", "action", "resource_type", "effect", "agent", "intent", "when"}
+	ruleKeys   = []string{"id", "decision", "reason", "metadata", "ask_mode", "tool", "action", "resource_type", "effect", "agent", "intent", "when"}
 	agentKeys  = []string{"agent_id", "version", "owner", "environment", "role", "deny_delegated", "max_delegation_depth", "allowed_delegators", "blocked_delegators"}
 	intentKeys = []string{"action", "reason", "session_id"}
 	opKeys     = []string{"==", "!=", ">", ">=", "<", "<="}
@@ -165,6 +165,8 @@ func (c *compiler) rule(i int, n *yaml.Node) rule {
 			r.reason = c.label(kv, what, "write a reason or remove the key for the default \""+ReasonDefault+"\"")
 		case "metadata":
 			r.metadata = c.metadata(kv, what)
+		case "ask_mode":
+			r.askMode = c.askMode(kv, what)
 		case "tool", "action", "resource_type":
 			v := c.textValue(kv, kv.Key, what, "the request's "+kv.Key)
 			switch kv.Key {
@@ -189,8 +191,20 @@ func (c *compiler) rule(i int, n *yaml.Node) rule {
 	}
 	if !hasDecision {
 		c.errorf(n, "Rule at index %d is missing 'decision' key; add decision: ALLOW, ASK or DENY", i)
+	} else if r.askMode != "" && r.decision != tollgate.Ask {
+		c.errorf(n, "%s: ask_mode applies only to decision: ASK; remove it", what)
 	}
 	return r
+}
+
+// askMode reads the ask_mode extension key (Tollgate 1.4.0 ignores it).
+func (c *compiler) askMode(kv *yamlx.Pair, what string) tollgate.AskMode {
+	text, ok := yamlx.Text(kv.ValueNode)
+	m, valid := tollgate.ParseAskMode(text)
+	if !ok || !valid {
+		c.errorf(kv.ValueNode, "%s: ask_mode must be %q or %q, got %s", what, tollgate.AskBlocking, tollgate.AskDeferred, yamlx.Describe(kv.ValueNode))
+	}
+	return m
 }
 
 func (c *compiler) checkDuplicateID(kv *yamlx.Pair, id string, i int) {

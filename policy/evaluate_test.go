@@ -404,3 +404,25 @@ func TestConcurrentEvaluate(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestAskModeExtension(t *testing.T) {
+	p, err := Parse("p.yaml", []byte("rules:\n  - {effect: delete, decision: ASK, ask_mode: deferred}\n  - {effect: write, decision: ASK}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Evaluate(tollgate.Agent{}, tollgate.Intent{}, tollgate.ToolRequest{Effect: tollgate.EffectDelete, ManifestVersion: "1"})
+	if d.Type != tollgate.Ask || d.AskMode != tollgate.AskDeferred {
+		t.Errorf("decision = %+v", d)
+	}
+	if d := p.Evaluate(tollgate.Agent{}, tollgate.Intent{}, tollgate.ToolRequest{Effect: tollgate.EffectWrite, ManifestVersion: "1"}); d.AskMode != "" {
+		t.Errorf("rule without ask_mode: %+v", d)
+	}
+	for src, want := range map[string]string{
+		"rules:\n  - {decision: ASK, ask_mode: later}\n":    `p.yaml:2:31: rule at index 0: ask_mode must be "blocking" or "deferred", got "later"`,
+		"rules:\n  - {decision: DENY, ask_mode: deferred}\n": "ask_mode applies only to decision: ASK",
+	} {
+		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) err = %v, want %q", src, err, want)
+		}
+	}
+}

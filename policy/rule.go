@@ -23,6 +23,7 @@ type rule struct {
 	reason   string
 	id       string
 	metadata tollgate.Params // shared by every Decision the rule produces
+	askMode  tollgate.AskMode
 
 	index     int
 	line, col int
@@ -242,5 +243,6 @@ func (p *Policy) decide(r *rule, req *tollgate.ToolRequest) tollgate.Decision {
 		PolicyID:      r.id,
 		PolicyVersion: p.version,
 		Metadata:      r.metadata,
+		AskMode:       r.askMode,
 	}
 }

@@ -67,7 +67,6 @@ func BenchmarkTestPolicy100k(b *testing.B) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(len(data))/(1<<20), "MiB")
 	b.ReportAllocs()
 	for b.Loop() {
 		p, err := policy.Load("testdata/policy.yaml")
@@ -86,4 +85,5 @@ func BenchmarkTestPolicy100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(len(data))/(1<<20), "MiB")
 }

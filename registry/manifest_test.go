@@ -102,10 +102,13 @@ func TestToolExtraKeys(t *testing.T) {
   t:
     effect: notify
     description: {any: [thing, 1]}
-    ask_mode: always
+    ask_mode: deferred
 `, "t")
-	if tool.AskMode != "always" || tool.Effect != tollgate.EffectNotify {
+	if tool.AskMode != tollgate.AskDeferred || tool.Effect != tollgate.EffectNotify {
 		t.Errorf("tool = %+v", tool)
+	}
+	if _, err := registry.Parse("m.yaml", []byte("tools:\n  t:\n    ask_mode: always\n")); err == nil || !strings.Contains(err.Error(), `m.yaml:3:15: ask_mode must be "blocking" or "deferred", got "always"`) {
+		t.Errorf("bad ask_mode: %v", err)
 	}
 	// No schema and no constraints: nothing to check.
 	if v := tool.ValidateParams(params(t, `{"anything": 1}`)); v != nil {

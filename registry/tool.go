@@ -13,9 +13,10 @@ type Tool struct {
 	Key          string
 	Effect       tollgate.Effect // EffectUnknown when the entry has none
 	ResourceType string          // "unknown" when the entry has none
-	// AskMode is the entry's ask_mode text, kept as written; this package
-	// does not interpret it.
-	AskMode string
+	// AskMode is how an ASK for this tool waits for a human (ask_mode:
+	// blocking or deferred); empty means the policy rule's or the Tower's
+	// default.
+	AskMode tollgate.AskMode
 
 	schema      *compiledSchema // nil: any params are accepted
 	constraints *constraints    // nil: no constraints
@@ -42,7 +43,7 @@ func parseTool(doc *yamlx.Document, entry yamlx.Pair) (*Tool, error) {
 		case "resource_type":
 			err = t.parseResourceType(doc, f.ValueNode)
 		case "ask_mode":
-			t.AskMode, err = text(doc, f.ValueNode, "ask_mode")
+			t.AskMode, err = askMode(doc, f.ValueNode)
 		case "params_schema":
 			t.schema, err = compileSchema(doc, f.ValueNode)
 		case "constraints":
@@ -106,4 +107,16 @@ func (t *Tool) ValidateParams(params tollgate.Params) []tollgate.Violation {
 		return nil
 	}
 	return t.schema.validate(params)
+}
+
+func askMode(doc *yamlx.Document, n *yaml.Node) (tollgate.AskMode, error) {
+	s, err := text(doc, n, "ask_mode")
+	if err != nil {
+		return "", err
+	}
+	m, ok := tollgate.ParseAskMode(s)
+	if !ok {
+		return "", doc.Errorf(n, "ask_mode must be %q or %q, got %q", tollgate.AskBlocking, tollgate.AskDeferred, s)
+	}
+	return m, nil
 }

@@ -190,6 +190,9 @@ func (f *flight) checkParams() *tollgate.Error {
 // resolveAsk lets an ASK call run when a grant covers it or the approver
 // approves it.
 func (f *flight) resolveAsk(dryRun bool) *tollgate.Error {
+	if f.call.ApprovalID != "" && f.t.pending != nil && !dryRun {
+		return f.redeem(f.call.ApprovalID)
+	}
 	if f.t.grants != nil {
 		if dryRun {
 			f.grantID = f.peekGrant()
@@ -208,6 +211,9 @@ func (f *flight) resolveAsk(dryRun bool) *tollgate.Error {
 	}
 	if dryRun {
 		return nil
+	}
+	if f.askMode() == tollgate.AskDeferred {
+		return f.deferApproval()
 	}
 	res, err := f.t.approver.Approve(f.ctx, approvals.Request{
 		Agent:       f.agent,

@@ -3,6 +3,7 @@ package tower
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,9 @@ type Tower struct {
 	breaker  breaker.Breaker
 	grants   grants.Store
 	approver approvals.Approver
+	pending  approvals.Store // deferred approvals; nil disables them
+	askMode  tollgate.AskMode
+	askTTL   time.Duration
 	sink     audit.Sink
 	now      func() time.Time
 	newID    func() string
@@ -63,6 +67,28 @@ func WithGrants(s grants.Store) Option { return func(t *Tower) { t.grants = s } 
 // approvals.DenyAll, fails closed.
 func WithApprover(a approvals.Approver) Option { return func(t *Tower) { t.approver = a } }
 
+// WithApprovalStore enables deferred approvals: an ASK whose mode is
+// deferred is stored in s and refused at once with APPROVAL_PENDING and the
+// approval id; the caller retries the same call with that id
+// (Call.ApprovalID), and it runs only if the approval was approved, has not
+// expired, was given for exactly this call (agent and delegation chain,
+// intent, tool, action, params) and has not been used. ttl bounds how long
+// a request, and the approval given for it, stays valid (0: one hour).
+func WithApprovalStore(s approvals.Store, ttl time.Duration) Option {
+	return func(t *Tower) {
+		t.pending = s
+		if ttl > 0 {
+			t.askTTL = ttl
+		}
+	}
+}
+
+// WithAskMode sets how ASK decisions wait when neither the policy rule nor
+// the manifest tool says (ask_mode:). The default is tollgate.AskBlocking:
+// the call waits for the approver. tollgate.AskDeferred needs
+// WithApprovalStore.
+func WithAskMode(m tollgate.AskMode) Option { return func(t *Tower) { t.askMode = m } }
+
 // WithAuditSink sets where audit events go. The default discards them; a
 // production Tower should always have one.
 func WithAuditSink(s audit.Sink) Option { return func(t *Tower) { t.sink = s } }
@@ -82,6 +108,10 @@ func WithResultSummary(f func(result any) string) Option { return func(t *Tower)
 // are logged. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(t *Tower) { t.log = l } }
 
+// ErrNoApprovalStore is returned by New when deferred approvals are the
+// default but no store keeps them.
+var ErrNoApprovalStore = errors.New("tower: deferred approvals need WithApprovalStore")
+
 // ErrNoPolicy is returned by New and Swap when the Config has no policy.
 var ErrNoPolicy = errors.New("tower: a policy is required")
 
@@ -89,6 +119,8 @@ var ErrNoPolicy = errors.New("tower: a policy is required")
 func New(cfg *Config, opts ...Option) (*Tower, error) {
 	t := &Tower{
 		approver: approvals.DenyAll(),
+		askMode:  tollgate.AskBlocking,
+		askTTL:   time.Hour,
 		sink:     audit.Discard,
 		now:      time.Now,
 		newID:    newUUID,
@@ -97,6 +129,12 @@ func New(cfg *Config, opts ...Option) (*Tower, error) {
 	}
 	for _, o := range opts {
 		o(t)
+	}
+	if _, ok := tollgate.ParseAskMode(string(t.askMode)); !ok {
+		return nil, fmt.Errorf("tower: ask mode %q; want %q or %q", t.askMode, tollgate.AskBlocking, tollgate.AskDeferred)
+	}
+	if t.askMode == tollgate.AskDeferred && t.pending == nil {
+		return nil, ErrNoApprovalStore
 	}
 	if err := t.Swap(cfg); err != nil {
 		return nil, err

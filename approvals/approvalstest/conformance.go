@@ -270,7 +270,9 @@ func (s *suite) consumeRefusesMismatch() {
 		return binding(c)
 	}
 	for name, hash := range map[string]string{
-		"other params":     changed(func(c *approvals.Request) { c.ToolRequest.Params = tollgate.Params{{Key: "resource_id", Value: "res-43"}} }),
+		"other params": changed(func(c *approvals.Request) {
+			c.ToolRequest.Params = tollgate.Params{{Key: "resource_id", Value: "res-43"}}
+		}),
 		"other delegation": changed(func(c *approvals.Request) { c.Agent.DelegatedBy = nil }),
 		"other owner":      changed(func(c *approvals.Request) { c.Agent.Owner = "team-b" }),
 		"request hash":     r.RequestHash,

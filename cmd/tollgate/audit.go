@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/audit"
 )
 
@@ -40,15 +41,17 @@ cannot be detected from the file alone: compare the last hash with one kept
 elsewhere.
 
 The log is streamed, so its size is not limited (one line may hold at most
-32 MiB). Tollgate 1.4.0 logs carry no hash chain and fail on line 1.
+32 MiB).
 
 Exit codes: 0 the chain is intact, 1 a line breaks it (the first such line is
-printed), 2 the file is missing, unreadable, empty or not text.`,
+printed), 2 the file is missing, unreadable, empty, not text, or not a
+hash-chained log at all (its first line is not a JSON record with a hash, as
+in Tollgate 1.4.0's own logs).`,
 		Example: `  tollgate audit verify audit.jsonl`,
 		Args:    args(1, "one argument, the audit log"),
 		RunE: func(_ *cobra.Command, argv []string) error {
 			path := argv[0]
-			f, err := openLog(path)
+			f, head, err := openLog(path)
 			if err != nil {
 				return err
 			}
@@ -56,6 +59,8 @@ printed), 2 the file is missing, unreadable, empty or not text.`,
 			lines, err := audit.Verify(f)
 			var ce *audit.ChainError
 			switch {
+			case errors.As(err, &ce) && ce.Line == 1 && !isChained(head):
+				return fmt.Errorf("%s: not a hash-chained audit log (line 1 %s); Tollgate 1.4.0 logs have no chain", path, ce.Reason)
 			case errors.As(err, &ce):
 				return fail(exitFailed, fmt.Errorf("%s:%d: %s (%d line(s) before it verified)", path, ce.Line, ce.Reason, ce.Line-1))
 			case err != nil:
@@ -68,40 +73,64 @@ printed), 2 the file is missing, unreadable, empty or not text.`,
 }
 
 // openLog opens an audit log for verification, refusing what cannot be one:
-// a directory, an empty file, binary data (checked on the first 64 KiB).
-// The returned reader starts at the beginning of the file.
-func openLog(path string) (io.ReadCloser, error) {
+// a directory, an empty file, binary data (checked on the first 64 KiB,
+// which are returned as head). The returned reader starts at the beginning
+// of the file.
+func openLog(path string) (r io.ReadCloser, head []byte, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	st, err := f.Stat()
 	switch {
 	case err != nil:
-		f.Close()
-		return nil, err
+		return nil, nil, err
 	case st.IsDir():
-		f.Close()
-		return nil, fmt.Errorf("%s: is a directory, want a file", path)
+		return nil, nil, fmt.Errorf("%s: is a directory, want a file", path)
 	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+	br := bufio.NewReaderSize(f, headSize)
+	head, err = br.Peek(headSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(bytes.TrimSpace(head)) == 0 {
-		f.Close()
-		return nil, fmt.Errorf("%s: file is empty, want an audit log", path)
+		return nil, nil, fmt.Errorf("%s: file is empty, want an audit log", path)
 	}
-	if !isText(head, len(head) < 64<<10) {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a text file (binary data), want a JSONL audit log", path)
+	if !isText(head, len(head) < headSize) {
+		return nil, nil, fmt.Errorf("%s: not a text file (binary data), want a JSONL audit log", path)
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{br, f}, nil
+	}{br, f}, bytes.Clone(head), nil
+}
+
+const headSize = 64 << 10
+
+// isChained reports whether the first line of a log (within head) is a JSON
+// object with a hash key: a log this gateway wrote, whose first line was
+// then damaged, rather than some other file. A first line longer than head
+// counts as chained (the failure is then reported as tampering).
+func isChained(head []byte) bool {
+	line, _, found := bytes.Cut(head, []byte("\n"))
+	if !found && len(head) == headSize {
+		return true
+	}
+	v, err := tollgate.DecodeJSON(line)
+	if err != nil {
+		return false
+	}
+	obj, ok := v.(tollgate.Params)
+	if !ok {
+		return false
+	}
+	_, ok = obj.Get("hash")
+	return ok
 }
 
 // isText reports whether b is UTF-8 without NUL bytes. When b may be cut

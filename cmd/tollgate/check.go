@@ -74,6 +74,13 @@ configuration error.`,
 			if err != nil {
 				return err
 			}
+			if manifest != "" {
+				// Refuse what the registry would accept but is surely a
+				// mistake here, such as an empty file.
+				if _, err := readManifest(manifest); err != nil {
+					return err
+				}
+			}
 			cfg, err := tower.LoadFiles(tower.Files{Policy: policyPath, Manifest: manifest})
 			if err != nil {
 				return err
@@ -191,7 +198,7 @@ func (r *checkReport) writeText(w io.Writer) error {
 		line("grant_id", r.GrantID)
 	}
 	for _, v := range r.Violations {
-		line("violation", v.Field+": "+v.Description)
+		line("violation", v.Description)
 	}
 	for _, n := range r.Notes {
 		line("note", n)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -131,10 +133,15 @@ func lint(policies, manifests []string) ([]finding, error) {
 			out = append(out, loadFindings(path, err)...)
 			continue
 		}
+		var fs []finding
 		for _, w := range p.Warnings() {
-			out = append(out, parseFinding(path, sevWarning, "policy", w))
+			fs = append(fs, parseFinding(path, sevWarning, "policy", w))
 		}
-		out = append(out, lintRules(doc, p, known)...)
+		fs = append(fs, lintRules(doc, p, known)...)
+		slices.SortStableFunc(fs, func(a, b finding) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
+		out = append(out, fs...)
 	}
 	return out, nil
 }

@@ -38,7 +38,9 @@ does not load is never signed, verified or hashed.`,
 	return cmd
 }
 
-// readManifest reads a manifest's bytes and checks that they load.
+// readManifest reads a manifest's bytes and checks that they load. Unlike
+// the registry (which, as Tollgate, accepts an empty manifest: no tools), it
+// refuses an empty file: handed to a command, that is a mistake.
 func readManifest(path string) ([]byte, error) {
 	data, err := readFile(path, maxConfigSize)
 	if err != nil {
@@ -141,6 +143,9 @@ unreadable or invalid, a bad key, an unset secret).`,
 			sigData, err := readFile(sigPath, maxKeySize)
 			if err != nil {
 				return err
+			}
+			if !isText(sigData, true) {
+				return fmt.Errorf("%s: not a text file (binary data), want a signature", sigPath)
 			}
 			sig := string(sigData)
 			var ok bool

@@ -59,7 +59,11 @@ file:line:column).`,
 			}
 			var runOpts []policytest.RunOption
 			if manifest != "" {
-				m, err := registry.Load(manifest)
+				data, err := readManifest(manifest)
+				if err != nil {
+					return err
+				}
+				m, err := registry.Parse(manifest, data)
 				if err != nil {
 					return err
 				}

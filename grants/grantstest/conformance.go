@@ -290,10 +290,25 @@ func (s *suite) wildcardFields() {
 	}
 }
 
-func withEffect(r tollgate.ToolRequest, e tollgate.Effect) tollgate.ToolRequest { r.Effect = e; return r }
-func withTool(r tollgate.ToolRequest, t string) tollgate.ToolRequest           { r.Tool = t; return r }
-func withAction(r tollgate.ToolRequest, a string) tollgate.ToolRequest         { r.Action = a; return r }
-func withResource(r tollgate.ToolRequest, rt string) tollgate.ToolRequest      { r.ResourceType = rt; return r }
+func withEffect(r tollgate.ToolRequest, e tollgate.Effect) tollgate.ToolRequest {
+	r.Effect = e
+	return r
+}
+
+func withTool(r tollgate.ToolRequest, tool string) tollgate.ToolRequest {
+	r.Tool = tool
+	return r
+}
+
+func withAction(r tollgate.ToolRequest, action string) tollgate.ToolRequest {
+	r.Action = action
+	return r
+}
+
+func withResource(r tollgate.ToolRequest, rt string) tollgate.ToolRequest {
+	r.ResourceType = rt
+	return r
+}
 
 func (s *suite) toolPrefix() {
 	for _, c := range []struct {

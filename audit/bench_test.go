@@ -1,0 +1,69 @@
+package audit
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/tollgate-go/tollgate"
+)
+
+func benchSink(b *testing.B, p FsyncPolicy) *FileSink {
+	s, err := OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), WithFsync(p))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func BenchmarkFileSinkEmit(b *testing.B) {
+	for _, p := range []struct {
+		name string
+		p    FsyncPolicy
+	}{{"never", FsyncNever}, {"batch", FsyncBatch}} {
+		b.Run("serial/fsync="+p.name, func(b *testing.B) {
+			s, e := benchSink(b, p.p), testEvent(1)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Emit(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("parallel/fsync="+p.name, func(b *testing.B) {
+			s, e := benchSink(b, p.p), testEvent(1)
+			b.ReportAllocs()
+			b.SetParallelism(8) // 8 callers per CPU, as under RPC load
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := s.Emit(ctx, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkRedact(b *testing.B) {
+	clean := mustParams(b, `{"path": "/safe/test.txt", "content": "Hello", "options": {"mode": "0644", "tags": ["a", "b"]}, "retries": 3}`)
+	secret := mustParams(b, `{"path": "/safe/test.txt", "content": "Hello", "options": {"mode": "0644", "api_key": "k"}, "retries": 3}`)
+	for name, p := range map[string]tollgate.Params{"nothing": clean, "nested": secret} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				DefaultRedactor.Params(p)
+			}
+		})
+	}
+}
+
+func BenchmarkEventAppendJSON(b *testing.B) {
+	e := testEvent(1)
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}

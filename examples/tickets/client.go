@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tollgate-go/tollgate"
+	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
+	"github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1/ticketsv1connect"
+	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/interceptor"
+)
+
+// supportBot is the agent the demo calls as. Its identity is signed with
+// the secret the server verifies (Tollgate's legacy HMAC scheme).
+var supportBot = identity.SignLegacy(tollgate.Agent{ID: "support-bot", Version: "1.0", Owner: "help-desk"}, agentSecret)
+
+// triage is why support-bot calls: every call declares it.
+var triage = tollgate.Intent{Action: "triage", Reason: "work the support queue"}
+
+// newGRPCClient returns a grpc-go client for addr. Its interceptors send the
+// agent and intent with every call, as the x-tollgate-* metadata the
+// server's interceptors read. Close the connection when done.
+func newGRPCClient(addr string, agent tollgate.Agent) (ticketsv1.TicketServiceClient, *grpc.ClientConn, error) {
+	creds := []interceptor.ClientOption{interceptor.WithAgent(agent), interceptor.WithIntent(triage)}
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(interceptor.UnaryClientInterceptor(creds...)),
+		grpc.WithStreamInterceptor(interceptor.StreamClientInterceptor(creds...)),
+	)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ticketsv1.NewTicketServiceClient(conn), conn, nil
+}
+
+// newConnectClient returns a connect-go client for addr speaking the
+// Connect protocol, sending the same headers as the grpc-go client.
+func newConnectClient(hc *http.Client, addr string, agent tollgate.Agent) ticketsv1connect.TicketServiceClient {
+	return ticketsv1connect.NewTicketServiceClient(hc, "http://"+addr,
+		connect.WithInterceptors(interceptor.NewConnectClientInterceptor(
+			interceptor.WithAgent(agent), interceptor.WithIntent(triage))))
+}
+
+// newH2CClient returns an HTTP client that speaks HTTP/2 without TLS, as
+// the server does; Connect's bidirectional streams need HTTP/2.
+func newH2CClient() *http.Client {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: &p}}
+}
+
+// unaryClient is what the demo's helpers need of a client: the connect-go
+// client has these methods, grpcUnary gives them to the grpc-go client.
+type unaryClient interface {
+	GetTicket(context.Context, *ticketsv1.GetTicketRequest) (*ticketsv1.Ticket, error)
+	CloseTicket(context.Context, *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error)
+}
+
+// grpcUnary drops grpc-go's call options from the two methods.
+type grpcUnary struct{ c ticketsv1.TicketServiceClient }
+
+func (u grpcUnary) GetTicket(ctx context.Context, r *ticketsv1.GetTicketRequest) (*ticketsv1.Ticket, error) {
+	return u.c.GetTicket(ctx, r)
+}
+
+func (u grpcUnary) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error) {
+	return u.c.CloseTicket(ctx, r)
+}
+
+// outcome is what a client learns from a call: the status code and, for a
+// refusal, Tollgate's error details.
+type outcome struct {
+	code       codes.Code
+	message    string
+	reason     string        // ErrorInfo.Reason, Tollgate's reason code
+	retryAfter time.Duration // RetryInfo, for RATE_LIMITED and CIRCUIT_OPEN
+	violations []*errdetails.BadRequest_FieldViolation
+}
+
+// outcomeOf reads a call's error from either stack: connect-go returns a
+// *connect.Error, grpc-go a status. Both carry the same details.
+func outcomeOf(err error) outcome {
+	if err == nil {
+		return outcome{code: codes.OK}
+	}
+	var o outcome
+	if ce := new(connect.Error); errors.As(err, &ce) {
+		o.code, o.message = codes.Code(ce.Code()), ce.Message()
+		for _, d := range ce.Details() {
+			if m, err := d.Value(); err == nil {
+				o.add(m)
+			}
+		}
+		return o
+	}
+	st := status.Convert(err)
+	o.code, o.message = st.Code(), st.Message()
+	for _, d := range st.Details() {
+		if m, ok := d.(proto.Message); ok {
+			o.add(m)
+		}
+	}
+	return o
+}
+
+func (o *outcome) add(detail proto.Message) {
+	switch d := detail.(type) {
+	case *errdetails.ErrorInfo:
+		o.reason = d.GetReason()
+	case *errdetails.RetryInfo:
+		o.retryAfter = d.GetRetryDelay().AsDuration()
+	case *errdetails.BadRequest:
+		o.violations = append(o.violations, d.GetFieldViolations()...)
+	}
+}
