@@ -37,4 +37,4 @@ generate:
 	./scripts/generate.sh
 
 example:
-	$(GO) run ./examples/quickstart
+	$(GO) run ./examples/tickets

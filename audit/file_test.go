@@ -125,6 +125,20 @@ func TestFileSinkRedactsBeforeWriting(t *testing.T) {
 		t.Error("caller's params changed")
 	}
 
+	// WithRedactor(nil) means the default rules.
+	path0 := filepath.Join(t.TempDir(), "audit.jsonl")
+	s0, err := OpenFile(path0, WithRedactor(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s0.Emit(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	s0.Close()
+	if strings.Contains(readLines(t, path0)[0], "k-value") {
+		t.Error("WithRedactor(nil) turned redaction off")
+	}
+
 	// WithRedactor replaces the default.
 	path2 := filepath.Join(t.TempDir(), "audit.jsonl")
 	s2, err := OpenFile(path2, WithRedactor(NewRedactor("=path")))
@@ -248,7 +262,7 @@ func TestFileSinkConcurrentEmitKeepsChain(t *testing.T) {
 	for _, policy := range []struct {
 		name string
 		p    FsyncPolicy
-	}{{"never", FsyncNever}, {"batch", FsyncBatch}} {
+	}{{"never", FsyncNever}, {"batch", FsyncBatch}, {"interval", FsyncInterval(time.Millisecond)}} {
 		t.Run(policy.name, func(t *testing.T) {
 			const goroutines, each = 50, 20
 			path := filepath.Join(t.TempDir(), "audit.jsonl")
@@ -287,6 +301,57 @@ func TestFileSinkConcurrentEmitKeepsChain(t *testing.T) {
 				t.Errorf("Read: %v, %d distinct events", err, len(seen))
 			}
 		})
+	}
+}
+
+// Close waits for the lines already handed to Emit; every Emit either
+// succeeds, and its line is in the log, or returns ErrClosed.
+func TestFileSinkCloseDuringEmit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := OpenFile(path, WithFsync(FsyncNever))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	written := map[string]bool{}
+	start := make(chan struct{})
+	for g := range 20 {
+		wg.Go(func() {
+			<-start
+			for i := range 50 {
+				e := testEvent(g*50 + i)
+				switch err := s.Emit(ctx, e); {
+				case err == nil:
+					mu.Lock()
+					written[e.CorrelationID] = true
+					mu.Unlock()
+				case !errors.Is(err, ErrClosed):
+					t.Error(err)
+				}
+			}
+		})
+	}
+	close(start)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	f, _ := os.Open(path)
+	defer f.Close()
+	n := 0
+	err = Read(f, func(r *Record) error {
+		n++
+		if !written[r.CorrelationID] {
+			t.Errorf("line %d (%s) written but its Emit failed", r.Line, r.CorrelationID)
+		}
+		return nil
+	})
+	if err != nil || n != len(written) {
+		t.Errorf("Read = %v; %d lines for %d successful Emits", err, n, len(written))
+	}
+	if _, err := VerifyFile(path); err != nil {
+		t.Error(err)
 	}
 }
 

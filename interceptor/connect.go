@@ -41,7 +41,7 @@ func (s *connectServer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if s.g.passes(ctx, meta) {
 			return next(ctx, req)
 		}
-		c := connectCaller(ctx, req.Header())
+		c := s.g.connectCaller(ctx, req.Header())
 		var resp connect.AnyResponse
 		_, refusal, err := s.g.run(ctx, &c, meta, req.Any(), func(ctx context.Context) (any, error) {
 			r, err := next(ctx, req)
@@ -68,7 +68,7 @@ func (s *connectServer) WrapStreamingHandler(next connect.StreamingHandlerFunc) 
 		if s.g.passes(ctx, meta) {
 			return next(ctx, conn)
 		}
-		c := connectCaller(ctx, conn.RequestHeader())
+		c := s.g.connectCaller(ctx, conn.RequestHeader())
 		if meta.Type == ServerStream {
 			return s.serveServerStream(ctx, &c, meta, spec.Schema, conn, next)
 		}
@@ -116,13 +116,13 @@ func connectStreamType(t connect.StreamType) StreamType {
 
 // connectCaller reads the caller from HTTP headers, lower-casing their
 // names as gRPC metadata has them, and the TLS state TLSHandler stored.
-func connectCaller(ctx context.Context, h http.Header) caller {
+func (g *gate) connectCaller(ctx context.Context, h http.Header) caller {
 	lower := make(map[string][]string, len(h))
 	for k, v := range h {
 		lower[strings.ToLower(k)] = v
 	}
 	state, _ := ctx.Value(tlsKey{}).(*tls.ConnectionState)
-	return readCaller(lower, state)
+	return g.readCaller(lower, state)
 }
 
 type tlsKey struct{}
@@ -219,11 +219,11 @@ func (c *connectClient) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 
 func (c *connectClient) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
-		conn := next(ctx, spec)
 		hs, err := c.o.headers(ctx)
 		if err != nil {
-			return &failedClientConn{StreamingClientConn: conn, err: connect.NewError(connect.CodeUnauthenticated, err)}
+			return &failedClientConn{spec: spec, err: connect.NewError(connect.CodeUnauthenticated, err)}
 		}
+		conn := next(ctx, spec)
 		for _, h := range hs {
 			conn.RequestHeader().Set(h.key, h.value)
 		}
@@ -235,14 +235,20 @@ func (c *connectClient) WrapStreamingHandler(connect.StreamingHandlerFunc) conne
 	return func(context.Context, connect.StreamingHandlerConn) error { return notAHandler() }
 }
 
-// failedClientConn is an outgoing stream that must not be sent: it has no
-// credentials. Nothing reaches the wire (Connect sends the request with the
-// first message or the close).
+// failedClientConn is an outgoing stream that could not get its
+// credentials: it never reaches the network, and every operation fails
+// with err.
 type failedClientConn struct {
-	connect.StreamingClientConn
-	err error
+	spec connect.Spec
+	err  error
 }
 
-func (c *failedClientConn) Send(any) error     { return c.err }
-func (c *failedClientConn) CloseRequest() error { return c.err }
-func (c *failedClientConn) Receive(any) error  { return c.err }
+func (c *failedClientConn) Spec() connect.Spec           { return c.spec }
+func (c *failedClientConn) Peer() connect.Peer           { return connect.Peer{} }
+func (c *failedClientConn) Send(any) error               { return c.err }
+func (c *failedClientConn) RequestHeader() http.Header   { return http.Header{} }
+func (c *failedClientConn) CloseRequest() error          { return c.err }
+func (c *failedClientConn) Receive(any) error            { return c.err }
+func (c *failedClientConn) ResponseHeader() http.Header  { return http.Header{} }
+func (c *failedClientConn) ResponseTrailer() http.Header { return http.Header{} }
+func (c *failedClientConn) CloseResponse() error         { return nil }

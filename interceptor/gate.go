@@ -13,12 +13,14 @@ import (
 	"github.com/tollgate-go/tollgate/tower"
 )
 
-// gate is what every server-side front door shares: the tower, the options
-// and the request types of server-streaming methods.
+// gate is what every server-side front door shares: the tower, the
+// options, the request types of server-streaming methods and the decoded
+// agent headers.
 type gate struct {
-	t     *tower.Tower
-	o     serverOptions
-	types inputTypes
+	t      *tower.Tower
+	o      serverOptions
+	types  inputTypes
+	agents agentCache
 }
 
 func newGate(t *tower.Tower, opts []Option) *gate {

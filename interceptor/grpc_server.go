@@ -27,7 +27,7 @@ func UnaryServerInterceptor(t *tower.Tower, opts ...Option) grpc.UnaryServerInte
 		if g.passes(ctx, meta) {
 			return handler(ctx, req)
 		}
-		c := grpcCaller(ctx)
+		c := g.grpcCaller(ctx)
 		resp, refusal, err := g.run(ctx, &c, meta, req, func(ctx context.Context) (any, error) {
 			return handler(ctx, req)
 		})
@@ -58,7 +58,7 @@ func StreamServerInterceptor(t *tower.Tower, opts ...Option) grpc.StreamServerIn
 		if g.passes(ctx, meta) {
 			return handler(srv, ss)
 		}
-		c := grpcCaller(ctx)
+		c := g.grpcCaller(ctx)
 		if meta.Type == ServerStream {
 			return g.serveServerStream(ctx, &c, meta, srv, ss, handler)
 		}
@@ -104,7 +104,7 @@ func grpcStreamType(info *grpc.StreamServerInfo) StreamType {
 
 // grpcCaller reads the caller from incoming metadata (whose keys gRPC
 // lower-cases) and the peer's TLS state.
-func grpcCaller(ctx context.Context) caller {
+func (g *gate) grpcCaller(ctx context.Context) caller {
 	md, _ := metadata.FromIncomingContext(ctx)
 	var state *tls.ConnectionState
 	if p, ok := peer.FromContext(ctx); ok {
@@ -112,7 +112,7 @@ func grpcCaller(ctx context.Context) caller {
 			state = &info.State
 		}
 	}
-	return readCaller(md, state)
+	return g.readCaller(md, state)
 }
 
 // openedStream is a server-streaming call's stream as its handler sees it:

@@ -48,7 +48,7 @@ type caller struct {
 // combines repeated fields: the result never matches an exact policy
 // intent and is never valid agent JSON, so repetition cannot smuggle a
 // second value past a check.
-func readCaller(h map[string][]string, state *tls.ConnectionState) caller {
+func (g *gate) readCaller(h map[string][]string, state *tls.ConnectionState) caller {
 	c := caller{
 		creds: identity.Credentials{Header: h, TLS: state},
 		intent: tollgate.Intent{
@@ -58,7 +58,7 @@ func readCaller(h map[string][]string, state *tls.ConnectionState) caller {
 		approvalID: headerValue(h, HeaderApprovalID),
 	}
 	if v, ok := h[HeaderAgent]; ok && len(v) > 0 {
-		c.creds.Claimed, c.agentErr = decodeAgent(headerValue(h, HeaderAgent))
+		c.creds.Claimed, c.agentErr = g.agents.decode(headerValue(h, HeaderAgent))
 	}
 	return c
 }

@@ -77,7 +77,8 @@ func TestEncodeAgentFailure(t *testing.T) {
 }
 
 func TestReadCaller(t *testing.T) {
-	c := readCaller(map[string][]string{
+	var g gate
+	c := g.readCaller(map[string][]string{
 		HeaderIntentAction: {"close", "delete"},
 		HeaderIntentReason: {"stale"},
 		HeaderApprovalID:   {"apr-9"},
@@ -88,7 +89,7 @@ func TestReadCaller(t *testing.T) {
 	if c.agentErr != nil || c.creds.Claimed.ID != "" {
 		t.Errorf("no agent header, but claimed %+v (%v)", c.creds.Claimed, c.agentErr)
 	}
-	if c := readCaller(map[string][]string{HeaderAgent: {""}}, nil); c.agentErr == nil {
+	if c := g.readCaller(map[string][]string{HeaderAgent: {""}}, nil); c.agentErr == nil {
 		t.Error("an empty agent header was accepted")
 	}
 }

@@ -89,7 +89,7 @@ func TestErrorContract(t *testing.T) {
 				return err
 			},
 			code: codes.PermissionDenied, reason: tollgate.ReasonNetworkBlocked, stage: tollgate.StageNetwork,
-			msg: "Constraint violation: Network policy violation", fields: []string{"url"},
+			policyID: "allow_reads", msg: "Constraint violation: Network policy violation", fields: []string{"url"},
 		},
 		{
 			name: "rate limited", agent: limitedAgent,
@@ -122,7 +122,7 @@ func TestErrorContract(t *testing.T) {
 				return err
 			},
 			code: codes.InvalidArgument, reason: tollgate.ReasonParamsInvalid, stage: tollgate.StageSchema,
-			msg: "Tool call denied: Parameter validation failed", fields: []string{"params.message"},
+			policyID: "allow_reads", msg: "Tool call denied: Parameter validation failed", fields: []string{"message"},
 		},
 		{
 			name: "constraint violated (server stream, at open)",
@@ -131,7 +131,7 @@ func TestErrorContract(t *testing.T) {
 				return err
 			},
 			code: codes.InvalidArgument, reason: tollgate.ReasonConstraintViolated, stage: tollgate.StageConstraints,
-			msg: "Constraint violation: Parameter 'topic'", fields: []string{"topic"},
+			policyID: "allow_reads", msg: "Constraint violation: Parameter 'topic'", fields: []string{"topic"},
 		},
 		{
 			name: "approval denied",

@@ -342,7 +342,9 @@ func (g grpcToolClient) Chat(ctx context.Context, texts ...string) ([]string, er
 	return got, nil
 }
 
-type connectToolClient struct{ c testv1connect.ToolServiceClient }
+type connectToolClient struct {
+	c testv1connect.ToolServiceClient
+}
 
 func (c connectToolClient) Echo(ctx context.Context, msg string) (string, error) {
 	r, err := c.c.Echo(ctx, connect.NewRequest(&testv1.EchoRequest{Message: msg}))

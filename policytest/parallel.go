@@ -222,18 +222,26 @@ func checkHeader(name string, header []byte, strict bool) (ok bool, err error) {
 // not parse on its own or does not hold the items split found.
 func parsePiece(name string, data []byte, p *piece, strict bool) (s []Scenario, ok bool, err error) {
 	// The piece is parsed under its own `scenarios:` key, so nesting depth
-	// counts as in the whole file; its lines then start at 2.
+	// counts as in the whole file.
 	text := make([]byte, 0, len("scenarios:\n")+p.end-p.start)
 	text = append(append(text, "scenarios:\n"...), data[p.start:p.end]...)
-	doc, err := yamlx.ParseLimited(name, text, MaxFileSize)
-	if err != nil || doc.Root == nil || doc.Root.Kind != yaml.MappingNode || len(doc.Root.Content) != 2 {
+	// The fast parser numbers lines as in the file and builds no aliases;
+	// yamlx's tree is renumbered and checked for aliases.
+	doc := &yamlx.Document{File: name}
+	root, fast := parseFastYAML(text, p.line-1)
+	if fast {
+		doc.Root = root
+	} else if doc, err = yamlx.ParseLimited(name, text, MaxFileSize); err != nil {
+		return nil, false, nil
+	}
+	if doc.Root == nil || doc.Root.Kind != yaml.MappingNode || len(doc.Root.Content) != 2 {
 		return nil, false, nil
 	}
 	list := doc.Root.Content[1]
 	if list.Kind != yaml.SequenceNode || len(list.Content) != len(p.items) {
 		return nil, false, nil
 	}
-	if !shiftLines(list, p.line-2) {
+	if !fast && !shiftLines(list, p.line-2) {
 		return nil, false, nil
 	}
 	for i, item := range list.Content {

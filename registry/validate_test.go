@@ -61,20 +61,20 @@ func TestValidateParamsTollgate(t *testing.T) {
 		want         []string
 	}{
 		{"plain", `{"x": 1}`, nil},
-		{"write", `{}`, []string{"params | params: missing required key 'path'", "params | params: missing required key 'content'"}},
+		{"write", `{}`, []string{"path | params: missing required key 'path'", "content | params: missing required key 'content'"}},
 		{"write", `{"path": "/safe/file.txt", "content": "x"}`, nil},
-		{"write", `{"path": "/unsafe/file.txt", "content": "x"}`, []string{"params.path | params.path: value does not match pattern '^/safe/'"}},
-		{"write", `{"path": "/safe/` + strings.Repeat("a", 100) + `", "content": "x"}`, []string{"params.path | params.path: length 106 > maxLength 100"}},
-		{"count", `{"count": "not_a_number"}`, []string{"params.count | params.count: expected type 'integer', got str"}},
-		{"count", `{"count": 0}`, []string{"params.count | params.count: value 0 < minimum 1"}},
-		{"count", `{"count": 101}`, []string{"params.count | params.count: value 101 > maximum 100"}},
+		{"write", `{"path": "/unsafe/file.txt", "content": "x"}`, []string{"path | params.path: value does not match pattern '^/safe/'"}},
+		{"write", `{"path": "/safe/` + strings.Repeat("a", 100) + `", "content": "x"}`, []string{"path | params.path: length 106 > maxLength 100"}},
+		{"count", `{"count": "not_a_number"}`, []string{"count | params.count: expected type 'integer', got str"}},
+		{"count", `{"count": 0}`, []string{"count | params.count: value 0 < minimum 1"}},
+		{"count", `{"count": 101}`, []string{"count | params.count: value 101 > maximum 100"}},
 		{"count", `{"count": 50}`, nil},
-		{"count", `{"count": 5.0}`, []string{"params.count | params.count: expected type 'integer', got float"}},
-		{"count", `{"count": true}`, []string{"params.count | params.count: expected type 'integer', got bool"}},
-		{"count", `{"count": null}`, []string{"params.count | params.count: expected type 'integer', got NoneType"}},
-		{"count", `{"count": [1]}`, []string{"params.count | params.count: expected type 'integer', got list"}},
-		{"count", `{"count": {"a": 1}}`, []string{"params.count | params.count: expected type 'integer', got dict"}},
-		{"status", `{"status": "deleted"}`, []string{"params.status | params.status: value 'deleted' not in enum ['active', 'inactive']"}},
+		{"count", `{"count": 5.0}`, []string{"count | params.count: expected type 'integer', got float"}},
+		{"count", `{"count": true}`, []string{"count | params.count: expected type 'integer', got bool"}},
+		{"count", `{"count": null}`, []string{"count | params.count: expected type 'integer', got NoneType"}},
+		{"count", `{"count": [1]}`, []string{"count | params.count: expected type 'integer', got list"}},
+		{"count", `{"count": {"a": 1}}`, []string{"count | params.count: expected type 'integer', got dict"}},
+		{"status", `{"status": "deleted"}`, []string{"status | params.status: value 'deleted' not in enum ['active', 'inactive']"}},
 		{"status", `{"status": "active"}`, nil},
 	}
 	for _, tt := range tests {
@@ -110,23 +110,23 @@ func TestValidateParamsBeyondTollgate(t *testing.T) {
 	}{
 		{"type list accepts null", `{"note": null}`, nil},
 		{"type list accepts string", `{"note": "x"}`, nil},
-		{"type list refuses int", `{"note": 3}`, []string{"params.note | params.note: expected type 'string' or 'null', got int"}},
-		{"format email enforced", `{"email": "not-an-email"}`, []string{"params.email | params.email: 'not-an-email' is not valid email: missing @"}},
+		{"type list refuses int", `{"note": 3}`, []string{"note | params.note: expected type 'string' or 'null', got int"}},
+		{"format email enforced", `{"email": "not-an-email"}`, []string{"email | params.email: 'not-an-email' is not valid email: missing @"}},
 		{"format email accepted", `{"email": "a@example.com"}`, nil},
 		{"additionalProperties false", `{"zeta": 1, "note": "x", "alpha": 2}`, []string{"params | params: additional properties 'zeta', 'alpha' not allowed"}},
 		{"nested array paths", `{"items": [{"name": "ok"}, {"name": "x"}, {}]}`, []string{
-			"params.items[1].name | params.items[1].name: length 1 < minLength 2",
-			"params.items[2] | params.items[2]: missing required key 'name'",
+			"items[1].name | params.items[1].name: length 1 < minLength 2",
+			"items[2].name | params.items[2]: missing required key 'name'",
 		}},
-		{"float bound as written", `{"ratio": 0.25}`, []string{"params.ratio | params.ratio: value 0.25 < minimum 0.5"}},
-		{"exclusive bound", `{"ratio": 1}`, []string{"params.ratio | params.ratio: value 1 >= exclusiveMaximum 1"}},
-		{"anyOf lists the branches", `{"choice": 3}`, []string{"params.choice | params.choice: 'anyOf' failed (params.choice: expected type 'string', got int | params.choice: value 3 > maximum 2)"}},
-		{"enum is strict", `{"flag": true}`, []string{"params.flag | params.flag: value True not in enum [1, 2]"}},
+		{"float bound as written", `{"ratio": 0.25}`, []string{"ratio | params.ratio: value 0.25 < minimum 0.5"}},
+		{"exclusive bound", `{"ratio": 1}`, []string{"ratio | params.ratio: value 1 >= exclusiveMaximum 1"}},
+		{"anyOf lists the branches", `{"choice": 3}`, []string{"choice | params.choice: 'anyOf' failed (params.choice: expected type 'string', got int | params.choice: value 3 > maximum 2)"}},
+		{"enum is strict", `{"flag": true}`, []string{"flag | params.flag: value True not in enum [1, 2]"}},
 		{"enum compares numbers by value", `{"flag": 1.0}`, nil},
 		{"document order", `{"email": "bad", "ratio": 0, "note": 1}`, []string{
-			"params.email | params.email: 'bad' is not valid email: missing @",
-			"params.ratio | params.ratio: value 0 < minimum 0.5",
-			"params.note | params.note: expected type 'string' or 'null', got int",
+			"email | params.email: 'bad' is not valid email: missing @",
+			"ratio | params.ratio: value 0 < minimum 0.5",
+			"note | params.note: expected type 'string' or 'null', got int",
 		}},
 	}
 	for _, tt := range tests {
@@ -153,10 +153,10 @@ func TestValidateParamsGoValues(t *testing.T) {
 		want []string
 	}{
 		{tollgate.Params{{Key: "count", Value: 5}}, nil},
-		{tollgate.Params{{Key: "count", Value: 5.0}}, []string{"params.count | params.count: expected type 'integer', got float"}},
+		{tollgate.Params{{Key: "count", Value: 5.0}}, []string{"count | params.count: expected type 'integer', got float"}},
 		{tollgate.Params{{Key: "count", Value: int64(1) << 40}}, nil},
-		{tollgate.Params{{Key: "ratio", Value: 1}}, []string{"params.ratio | params.ratio: value 1 < minimum 1.5"}},
-		{tollgate.Params{{Key: "ratio", Value: 4}}, []string{"params.ratio | params.ratio: value 4 > maximum 3"}},
+		{tollgate.Params{{Key: "ratio", Value: 1}}, []string{"ratio | params.ratio: value 1 < minimum 1.5"}},
+		{tollgate.Params{{Key: "ratio", Value: 4}}, []string{"ratio | params.ratio: value 4 > maximum 3"}},
 	}
 	for _, tt := range tests {
 		checkViolations(t, fmt.Sprint(tt.p), tool.ValidateParams(tt.p), tt.want...)
@@ -165,7 +165,7 @@ func TestValidateParamsGoValues(t *testing.T) {
 
 func TestValidateParamsNilParams(t *testing.T) {
 	tool := mustTool(t, "tools:\n  t:\n    params_schema: {type: object, required: [a]}\n", "t")
-	checkViolations(t, "nil params", tool.ValidateParams(nil), "params | params: missing required key 'a'")
+	checkViolations(t, "nil params", tool.ValidateParams(nil), "a | params: missing required key 'a'")
 }
 
 func TestValidateParamsDrafts(t *testing.T) {
@@ -179,11 +179,11 @@ func TestValidateParamsDrafts(t *testing.T) {
         when: {type: string, format: date}
 `, "t")
 	checkViolations(t, "2020-12 prefixItems", tool.ValidateParams(params(t, `{"pair": ["a", "b"]}`)),
-		"params.pair[1] | params.pair[1]: expected type 'integer', got str")
+		"pair[1] | params.pair[1]: expected type 'integer', got str")
 	checkViolations(t, "2020-12 items false", tool.ValidateParams(params(t, `{"pair": ["a", 1, 2]}`)),
-		"params.pair[2] | params.pair[2]: false schema")
+		"pair[2] | params.pair[2]: false schema")
 	checkViolations(t, "format asserted in 2020-12", tool.ValidateParams(params(t, `{"when": "yesterday"}`)),
-		`params.when | params.when: 'yesterday' is not valid date: parsing time "yesterday" as "2006-01-02": cannot parse "yesterday" as "2006"`)
+		`when | params.when: 'yesterday' is not valid date: parsing time "yesterday" as "2006-01-02": cannot parse "yesterday" as "2006"`)
 
 	// Draft-07 by default: a $ref replaces its siblings.
 	tool = mustTool(t, `tools:
@@ -195,7 +195,7 @@ func TestValidateParamsDrafts(t *testing.T) {
 `, "t")
 	checkViolations(t, "draft-07 $ref siblings", tool.ValidateParams(params(t, `{"a": "long"}`)))
 	checkViolations(t, "draft-07 $ref", tool.ValidateParams(params(t, `{"a": 1}`)),
-		"params.a | params.a: expected type 'string', got int")
+		"a | params.a: expected type 'string', got int")
 }
 
 func TestValidateParamsConcurrent(t *testing.T) {

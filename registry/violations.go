@@ -75,12 +75,22 @@ func (s *compiledSchema) collect(out []finding, ve *jsonschema.ValidationError, 
 		// One per key, in the schema's order, as Tollgate reports them.
 		path, order, _ := instance(params, ve.InstanceLocation)
 		for _, key := range k.Missing {
-			out = append(out, finding{tollgate.Violation{Field: path, Description: path + ": missing required key '" + key + "'"}, order})
+			out = append(out, finding{tollgate.Violation{Field: field(path + "." + key), Description: path + ": missing required key '" + key + "'"}, order})
 		}
 		return out
 	}
 	path, order, value := instance(params, ve.InstanceLocation)
-	return append(out, finding{tollgate.Violation{Field: path, Description: path + ": " + s.message(ve, value, params)}, order})
+	return append(out, finding{tollgate.Violation{Field: field(path), Description: path + ": " + s.message(ve, value, params)}, order})
+}
+
+// field is a violation's path into the params object, as a BadRequest field
+// violation names it ("ticket_id", "items[1].name"); the description keeps
+// Tollgate's "params."-rooted wording. The whole object is "params".
+func field(path string) string {
+	if rest, ok := strings.CutPrefix(path, "params."); ok {
+		return rest
+	}
+	return path
 }
 
 // message words one failed keyword. Keywords Tollgate had keep its wording;

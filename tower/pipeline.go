@@ -266,9 +266,14 @@ func (f *flight) peekGrant() string {
 
 // block refuses the call with a synthetic DENY decision, as Tollgate records
 // refusals by stages other than the policy.
+// The refusal keeps the id of the rule that had allowed the call, if any,
+// so clients can tell which rule the stage overrode.
 func (f *flight) block(stage tollgate.Stage, reason tollgate.Reason, decisionReason, message string) *tollgate.Error {
+	ruleID := f.decision.PolicyID
 	f.decision = tollgate.Decision{Type: tollgate.Deny, Reason: decisionReason}
-	return f.refuse(stage, reason, message)
+	e := f.refuse(stage, reason, message)
+	e.PolicyID = ruleID
+	return e
 }
 
 // refuse refuses the call keeping the decision made so far.

@@ -95,7 +95,8 @@ func outcomeOf(err error) outcome {
 		return outcome{code: codes.OK}
 	}
 	var o outcome
-	if ce := new(connect.Error); errors.As(err, &ce) {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
 		o.code, o.message = codes.Code(ce.Code()), ce.Message()
 		for _, d := range ce.Details() {
 			if m, err := d.Value(); err == nil {

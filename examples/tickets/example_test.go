@@ -30,7 +30,7 @@ func Example() {
 	// 5   grpc-go  CloseTicket T-1001                                       ASK → approved        OK                 solved
 	// 6   connect  CloseTicket T-2002 (VIP customer)                        ASK → denied          PermissionDenied   APPROVAL_DENIED
 	// 7   connect  DeleteTicket T-1003                                      ASK → denied          PermissionDenied   APPROVAL_DENIED
-	// 8   grpc-go  CloseTicket "T-1 OR 1=1"                                 DENY                  InvalidArgument    PARAMS_INVALID; field params.ticket_id
+	// 8   grpc-go  CloseTicket "T-1 OR 1=1"                                 DENY                  InvalidArgument    PARAMS_INVALID; field ticket_id
 	// 9   connect  GetTicket T-1003 (3rd this minute)                       ALLOW                 OK                 Password reset
 	// 10  grpc-go  GetTicket T-2002 (4th this minute)                       DENY                  ResourceExhausted  RATE_LIMITED; retry in 60s
 	// 11  connect  FetchAttachment http://169.254.169.254/latest/meta-data  DENY                  PermissionDenied   NETWORK_BLOCKED; field url

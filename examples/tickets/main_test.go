@@ -84,7 +84,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("call %d (%s): violations %v, want field %q", n, r.client, r.got.violations, field)
 		}
 	}
-	checkDetails(8, false, "params.ticket_id") // grpc-go
+	checkDetails(8, false, "ticket_id") // grpc-go
 	checkDetails(10, true, "")                 // grpc-go
 	checkDetails(11, false, "url")             // connect
 	checkDetails(16, true, "")                 // grpc-go
@@ -96,6 +96,15 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "hash chain verified") {
 		t.Errorf("output does not report the audit check:\n%s", out.String())
+	}
+
+	// The README shows the output as it is.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```\n"+out.String()+"```\n") {
+		t.Errorf("README.md does not show the demo's output; update it to:\n%s", out.String())
 	}
 }
 

@@ -1,0 +1,288 @@
+package identity
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tollgate-go/tollgate"
+)
+
+// DefaultSkew is the clock skew a JWTVerifier tolerates on "exp", "nbf" and
+// "iat" unless WithSkew says otherwise.
+const DefaultSkew = 30 * time.Second
+
+// headerAuthorization is where a bearer token travels (lower-case, as
+// Credentials.Header has it).
+const headerAuthorization = "authorization"
+
+// JWTVerifier verifies signed agent tokens (JWTs, see Claims for their
+// contents) sent as "authorization: Bearer <token>". Create it with
+// NewJWTVerifier; it is safe for concurrent use.
+//
+// A call without an authorization header, or with one of another scheme,
+// is ErrNoCredentials, so that a Chain can try its next verifier. Every
+// other failure is ErrInvalid: a token over MaxTokenSize, not a JWT, an
+// algorithm not configured ("none" and HMAC never are, so a public key can
+// never serve as an HMAC secret), a "kid" the key set lacks, an algorithm
+// that does not fit the key, a bad signature, "exp" missing or past, "nbf"
+// or "iat" in the future (each with the configured skew), a wrong audience
+// or issuer, a "crit" header, a malformed delegation chain, or, with
+// WithReplayCache, a missing or reused "jti". The claimed agent in
+// Credentials is ignored: only what the token proves counts.
+type JWTVerifier struct {
+	keys   KeySet
+	parser *jwt.Parser
+	now    func() time.Time
+	skew   time.Duration
+	replay ReplayCache
+	cache  *tokenCache // nil when off, and always with replay
+}
+
+type jwtConfig struct {
+	algorithms  []string
+	audience    []string
+	anyAudience bool
+	issuer      string
+	skew        time.Duration
+	now         func() time.Time
+	replay      ReplayCache
+	cacheSize   int
+}
+
+// NewJWTVerifier returns a verifier for tokens signed by keys. WithAudience
+// is required (or WithAnyAudience, for inspection tools); the other options
+// have safe defaults: EdDSA only, DefaultSkew, any issuer, reusable tokens,
+// DefaultTokenCacheSize.
+func NewJWTVerifier(keys KeySet, opts ...JWTOption) (*JWTVerifier, error) {
+	cfg := jwtConfig{algorithms: []string{AlgEdDSA}, skew: DefaultSkew, now: time.Now, cacheSize: DefaultTokenCacheSize}
+	for _, o := range opts {
+		o.applyJWT(&cfg)
+	}
+	if err := cfg.check(keys); err != nil {
+		return nil, err
+	}
+	popts := []jwt.ParserOption{
+		jwt.WithValidMethods(cfg.algorithms),
+		// Strict base64 leaves one encoding per token, so a token cannot be
+		// re-spelled to miss the cache or a log search.
+		jwt.WithStrictDecoding(),
+		jwt.WithLeeway(cfg.skew),
+		jwt.WithTimeFunc(cfg.now),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+	}
+	if !cfg.anyAudience {
+		popts = append(popts, jwt.WithAudience(cfg.audience...))
+	}
+	if cfg.issuer != "" {
+		popts = append(popts, jwt.WithIssuer(cfg.issuer))
+	}
+	v := &JWTVerifier{keys: keys, parser: jwt.NewParser(popts...), now: cfg.now, skew: cfg.skew, replay: cfg.replay}
+	if cfg.cacheSize > 0 && cfg.replay == nil {
+		v.cache = newTokenCache(cfg.cacheSize)
+	}
+	return v, nil
+}
+
+func (c *jwtConfig) check(keys KeySet) error {
+	if keys == nil {
+		return errors.New("identity: NewJWTVerifier needs a KeySet (NewJWKSFile, NewJWKSURL or NewKeySet)")
+	}
+	if len(c.algorithms) == 0 {
+		return errors.New("identity: WithAlgorithms needs at least one of EdDSA, ES256")
+	}
+	for _, alg := range c.algorithms {
+		if alg != AlgEdDSA && alg != AlgES256 {
+			return fmt.Errorf("identity: algorithm %q is not supported; agent tokens use EdDSA or ES256", alg)
+		}
+	}
+	switch {
+	case c.anyAudience && len(c.audience) > 0:
+		return errors.New("identity: WithAudience and WithAnyAudience contradict each other; keep one")
+	case !c.anyAudience && len(c.audience) == 0:
+		return errors.New("identity: NewJWTVerifier needs WithAudience(name of this service), so tokens minted for other services are refused")
+	case slices.Contains(c.audience, ""):
+		return errors.New("identity: WithAudience has an empty name")
+	}
+	if c.skew < 0 {
+		return fmt.Errorf("identity: WithSkew(%v) must not be negative", c.skew)
+	}
+	if c.cacheSize < 0 {
+		return fmt.Errorf("identity: WithTokenCacheSize(%d) must not be negative (0 turns the cache off)", c.cacheSize)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return nil
+}
+
+// Verify returns the agent the bearer token in c.Header proves.
+func (v *JWTVerifier) Verify(ctx context.Context, c Credentials) (tollgate.Agent, error) {
+	token, err := bearerToken(c.Header)
+	if err != nil {
+		return tollgate.Agent{}, err
+	}
+	claims, err := v.verify(ctx, token)
+	if err != nil {
+		return tollgate.Agent{}, err
+	}
+	return cloneAgent(claims.Agent), nil
+}
+
+// VerifyToken verifies a token given directly and returns all it says.
+func (v *JWTVerifier) VerifyToken(ctx context.Context, token string) (Claims, error) {
+	claims, err := v.verify(ctx, token)
+	if err != nil {
+		return Claims{}, err
+	}
+	c := *claims
+	c.Agent = cloneAgent(c.Agent)
+	c.Audience = slices.Clone(c.Audience)
+	return c, nil
+}
+
+// verify returns the claims of token, from the cache when it holds them.
+// The result may be shared with the cache: callers copy what they hand on.
+func (v *JWTVerifier) verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > MaxTokenSize {
+		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit", ErrInvalid, len(token), MaxTokenSize)
+	}
+	var digest tokenDigest
+	if v.cache != nil {
+		digest = sha256.Sum256([]byte(token))
+		if claims, key, ok := v.cache.get(digest, v.now()); ok {
+			// A key removed from the set revokes its tokens, cached or not.
+			if cur, err := v.keys.Key(ctx, claims.KeyID); err == nil && sameKey(cur.Public, key) {
+				return claims, nil
+			}
+			v.cache.drop(digest)
+		}
+	}
+	claims, key, err := v.parse(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if v.replay != nil {
+		if err := v.markUsed(ctx, claims); err != nil {
+			return nil, err
+		}
+	}
+	if v.cache != nil {
+		v.cache.put(digest, claims, key)
+	}
+	return claims, nil
+}
+
+// parse checks token in full and returns its claims and the key that
+// verified it.
+func (v *JWTVerifier) parse(ctx context.Context, token string) (*Claims, crypto.PublicKey, error) {
+	var (
+		tc     tokenClaims
+		key    Key
+		setErr error // the key set failed (not the caller's fault)
+	)
+	_, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errors.New(`token header has "crit"; no JWS extensions are supported`)
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New(`token header has no "kid"`)
+		}
+		k, err := v.keys.Key(ctx, kid)
+		if err != nil {
+			if !errors.Is(err, ErrUnknownKey) {
+				setErr = err
+			}
+			return nil, err
+		}
+		if alg := t.Method.Alg(); alg != k.Algorithm {
+			return nil, fmt.Errorf("token algorithm %s does not fit key %q (%s)", alg, kid, k.Algorithm)
+		}
+		key = k
+		return k.Public, nil
+	})
+	if setErr != nil {
+		return nil, nil, fmt.Errorf("identity: key set: %w", setErr)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	chain, err := parseActChain(tc.Act)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	meta, err := parseMeta(tc.Meta)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	claims := &Claims{
+		Agent:     tollgate.Agent{ID: tc.Subject, Version: tc.Version, Owner: tc.Owner, DelegatedBy: chain, Metadata: meta},
+		Issuer:    tc.Issuer,
+		Audience:  tc.Audience,
+		ExpiresAt: tc.ExpiresAt.Time, // required by the parser
+		NotBefore: numericTime(tc.NotBefore),
+		IssuedAt:  numericTime(tc.IssuedAt),
+		ID:        tc.ID,
+		KeyID:     key.ID,
+		Algorithm: key.Algorithm,
+	}
+	if err := checkAgent(claims.Agent); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return claims, key.Public, nil
+}
+
+// markUsed records a single-use token's jti until the last moment the
+// verifier would accept the token.
+func (v *JWTVerifier) markUsed(ctx context.Context, c *Claims) error {
+	switch {
+	case c.ID == "":
+		return fmt.Errorf(`%w: token has no "jti"; single-use tokens need one`, ErrInvalid)
+	case len(c.ID) > maxJTILen:
+		return fmt.Errorf(`%w: "jti" is %d bytes, over %d`, ErrInvalid, len(c.ID), maxJTILen)
+	}
+	if err := v.replay.MarkUsed(ctx, c.ID, c.ExpiresAt.Add(v.skew)); err != nil {
+		if errors.Is(err, ErrReplayed) {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		return fmt.Errorf("identity: replay cache: %w", err)
+	}
+	return nil
+}
+
+func numericTime(d *jwt.NumericDate) time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	return d.Time
+}
+
+// bearerToken returns the token of an "authorization: Bearer" header.
+func bearerToken(h map[string][]string) (string, error) {
+	values := h[headerAuthorization]
+	switch len(values) {
+	case 0:
+		return "", fmt.Errorf("%w: no authorization header", ErrNoCredentials)
+	case 1:
+	default:
+		return "", fmt.Errorf("%w: %d authorization headers; send one", ErrInvalid, len(values))
+	}
+	scheme, token, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", fmt.Errorf("%w: authorization scheme is not Bearer", ErrNoCredentials)
+	}
+	token = strings.TrimLeft(token, " ")
+	if token == "" {
+		return "", fmt.Errorf("%w: empty bearer token", ErrInvalid)
+	}
+	return token, nil
+}
