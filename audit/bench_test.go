@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"path/filepath"
 	"testing"
 
@@ -66,4 +67,15 @@ func BenchmarkEventAppendJSON(b *testing.B) {
 		buf = e.AppendJSON(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkVerify(b *testing.B) {
+	data := chainBytes(b, 1000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -38,44 +39,20 @@ type link struct {
 var errNoChain = errors.New("has no hash chain")
 
 // checkLine checks that line (without its newline) is a JSON object whose
-// last three keys are seq, prev_hash and hash, and that hash is the SHA-256
-// of the bytes before `, "hash": `. The error is a reason phrase to follow
-// "line N".
+// last three members are, in this exact form,
+// `, "seq": N, "prev_hash": "<hex>", "hash": "<hex>"}`, and that hash is the
+// SHA-256 of the bytes before `, "hash": `. The error is a reason phrase to
+// follow "line N".
+//
+// Valid lines take the fast path: json.Valid plus a textual match of the
+// tail. In a valid JSON text the matched members can only be the top-level
+// object's last three (each key's opening quote follows a space, so it is
+// not escaped, and it cannot close a string, or the text would not be
+// valid). Only a line that fails is decoded in full, to say why.
 func checkLine(line []byte) (link, error) {
-	v, err := tollgate.DecodeJSON(line)
-	if err != nil {
-		return link{}, fmt.Errorf("is not valid JSON: %v", err)
-	}
-	obj, ok := v.(tollgate.Params)
-	if !ok {
-		return link{}, errors.New("is not a JSON object")
-	}
-	_, hasSeq := obj.Get("seq")
-	_, hasPrev := obj.Get("prev_hash")
-	_, hasHash := obj.Get("hash")
-	if !hasSeq && !hasPrev && !hasHash {
-		return link{}, errNoChain
-	}
-	n := len(obj)
-	if n < 3 || obj[n-3].Key != "seq" || obj[n-2].Key != "prev_hash" || obj[n-1].Key != "hash" {
-		return link{}, errors.New("does not end with the keys seq, prev_hash, hash")
-	}
-	var l link
-	num, ok := obj[n-3].Value.(json.Number)
-	if ok {
-		l.seq, err = strconv.ParseUint(string(num), 10, 64)
-	}
-	if !ok || err != nil || l.seq == 0 {
-		return link{}, errors.New("has a seq that is not a positive integer")
-	}
-	l.prev, _ = obj[n-2].Value.(string)
-	l.hash, _ = obj[n-1].Value.(string)
-	if !isHexHash(l.prev) || !isHexHash(l.hash) {
-		return link{}, errors.New("has a prev_hash or hash that is not 64 lower-case hex digits")
-	}
-	body, ok := hashedPart(line, l.hash)
-	if !ok {
-		return link{}, errors.New(`does not end with ", \"hash\": \"<hash>\"}"`)
+	l, body, ok := parseTail(line)
+	if !ok || !json.Valid(line) {
+		return link{}, diagnose(line)
 	}
 	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != l.hash {
 		return link{}, errors.New("has been changed: its hash does not match its content")
@@ -83,14 +60,77 @@ func checkLine(line []byte) (link, error) {
 	return l, nil
 }
 
-// hashedPart returns the bytes of line the hash covers.
-func hashedPart(line []byte, hash string) ([]byte, bool) {
-	tail := len(hashKey) + len(hash) + len(`"}`)
-	if len(line) < tail {
-		return nil, false
+// parseTail reads the chain members from the end of line and returns them
+// with the bytes the hash covers.
+func parseTail(line []byte) (l link, body []byte, ok bool) {
+	rest, hash, ok := cutHexSuffix(line, hashKey, `"}`)
+	if !ok {
+		return link{}, nil, false
 	}
-	body, end := line[:len(line)-tail], line[len(line)-tail:]
-	return body, string(end) == hashKey+hash+`"}`
+	body = rest
+	rest, prev, ok := cutHexSuffix(rest, `, "prev_hash": "`, `"`)
+	if !ok {
+		return link{}, nil, false
+	}
+	i := len(rest)
+	for i > 0 && '0' <= rest[i-1] && rest[i-1] <= '9' {
+		i--
+	}
+	seq, err := strconv.ParseUint(string(rest[i:]), 10, 64)
+	if err != nil || seq == 0 || !bytes.HasSuffix(rest[:i], []byte(`, "seq": `)) {
+		return link{}, nil, false
+	}
+	return link{seq: seq, prev: string(prev), hash: string(hash)}, body, true
+}
+
+// cutHexSuffix splits s into rest + before + <64 hex digits> + after.
+func cutHexSuffix(s []byte, before, after string) (rest, digits []byte, ok bool) {
+	n := len(before) + 2*sha256.Size + len(after)
+	if len(s) < n || !bytes.HasSuffix(s, []byte(after)) {
+		return nil, nil, false
+	}
+	tail := s[len(s)-n:]
+	digits = tail[len(before) : len(before)+2*sha256.Size]
+	if string(tail[:len(before)]) != before || !isHexHash(string(digits)) {
+		return nil, nil, false
+	}
+	return s[:len(s)-n], digits, true
+}
+
+// diagnose says why line is not a chain line.
+func diagnose(line []byte) error {
+	v, err := tollgate.DecodeJSON(line)
+	if err != nil {
+		return fmt.Errorf("is not valid JSON: %v", err)
+	}
+	obj, ok := v.(tollgate.Params)
+	if !ok {
+		return errors.New("is not a JSON object")
+	}
+	_, hasSeq := obj.Get("seq")
+	_, hasPrev := obj.Get("prev_hash")
+	_, hasHash := obj.Get("hash")
+	if !hasSeq && !hasPrev && !hasHash {
+		return errNoChain
+	}
+	n := len(obj)
+	if n < 3 || obj[n-3].Key != "seq" || obj[n-2].Key != "prev_hash" || obj[n-1].Key != "hash" {
+		return errors.New("does not end with the keys seq, prev_hash, hash")
+	}
+	if num, ok := obj[n-3].Value.(json.Number); !ok || !isPositiveInt(string(num)) {
+		return errors.New("has a seq that is not a positive integer")
+	}
+	prev, _ := obj[n-2].Value.(string)
+	hash, _ := obj[n-1].Value.(string)
+	if !isHexHash(prev) || !isHexHash(hash) {
+		return errors.New("has a prev_hash or hash that is not 64 lower-case hex digits")
+	}
+	return errors.New(`does not end with ', "seq": N, "prev_hash": "<hex>", "hash": "<hex>"}' in exactly this form`)
+}
+
+func isPositiveInt(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n > 0
 }
 
 func isHexHash(s string) bool {

@@ -13,6 +13,9 @@ import (
 // ErrClosed is returned by Emit after Close, and by a second Close.
 var ErrClosed = errors.New("audit: sink is closed")
 
+// errLocked means another open file description holds the log's lock.
+var errLocked = errors.New("log is locked")
+
 // FileSink writes events as hash-chained JSONL: Tollgate's audit line with
 // `"seq": N, "prev_hash": "<hex>", "hash": "<hex>"` appended, where hash is
 // the SHA-256 of the line up to `, "hash": `. Verify checks the chain.
@@ -66,7 +69,10 @@ func OpenFile(path string, opts ...Option) (*FileSink, error) {
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("audit: %s is already open in another FileSink or process (%v); two writers would fork the hash chain", path, err)
+		if errors.Is(err, errLocked) {
+			return nil, fmt.Errorf("audit: %s is already open in another FileSink or process; two writers would fork the hash chain", path)
+		}
+		return nil, fmt.Errorf("audit: lock %s: %w", path, err)
 	}
 	size, head, err := resume(f, path)
 	if err != nil {

@@ -90,13 +90,3 @@ func readTail(f *os.File, size int64) (last, prev []byte, lastAt int64, err erro
 		}
 	}
 }
-
-// syncDir makes a new file's directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

@@ -172,6 +172,27 @@ func TestFileSinkReopenContinuesChain(t *testing.T) {
 	if n, err := VerifyFile(path); n != 4 || err != nil {
 		t.Errorf("VerifyFile = %d, %v", n, err)
 	}
+	// Lines longer than the first chunk read from the end.
+	long := testEvent(5)
+	long.ResultSummary = strings.Repeat("r", 100<<10)
+	s, err = OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Emit(ctx, long)
+	s.Emit(ctx, long)
+	s.Close()
+	if s, err = OpenFile(path); err != nil {
+		t.Fatalf("reopen after long lines: %v", err)
+	}
+	s.Close()
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(`{"torn": "` + strings.Repeat("t", 100<<10))
+	f.Close()
+	if _, err := OpenFile(path); err == nil || !strings.Contains(err.Error(), "incomplete line") {
+		t.Errorf("long torn line: %v", err)
+	}
+
 	// Reopening a one-line log works too.
 	one := writeLog(t, 1)
 	s, err = OpenFile(one)

@@ -15,8 +15,8 @@ func TestDefaultRedactorMatch(t *testing.T) {
 		"access_token": true, "apiKey": true, "api_key": true, "X-Api-Key": true,
 		"Authorization": true, "aws_credentials": true, "private_key": true, "PrivateKey": true,
 		"Cookie": true, "session_id": true, "key": true, "KEY": true, "k_e-y": true,
-		"\u212aey": true, // Kelvin sign K folds to k
-		"pa\u017f\u017fword": true, // long s folds to s
+		// The Kelvin sign folds to k, the long s to s.
+		"\u212aey": true, "pa\u017f\u017fword": true,
 		"keyboard": false, "monkey": false, "keys": false, "path": false, "id": false,
 		"tokn": false, "": false, "описание": false,
 	} {

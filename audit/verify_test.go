@@ -46,7 +46,7 @@ func TestVerifyNamesFirstBadLine(t *testing.T) {
 	}{
 		{"byte edited", strings.Replace(string(valid), "corr-3", "corr-X", 1), 3, 2, "has been changed"},
 		{"edited and rehashed", join(lines[0], lines[1], rehash(strings.Replace(lines[2], "corr-3", "corr-X", 1)), lines[3], lines[4]), 4, 3, "prev_hash that does not match the hash of line 3"},
-		{"hash edited", join(lines[0], strings.Replace(lines[1], `"hash": "`, `"hash": "0`, 1)[:len(lines[1])-3] + "\"}\n"), 2, 1, "has been changed"},
+		{"hash edited", join(lines[0], strings.Replace(lines[1], `"hash": "`, `"hash": "0`, 1)[:len(lines[1])-3]+"\"}\n"), 2, 1, "has been changed"},
 		{"line deleted", join(lines[0], lines[1], lines[3], lines[4]), 3, 2, "has seq 4, want 3"},
 		{"lines swapped", join(lines[0], lines[2], lines[1], lines[3], lines[4]), 2, 1, "has seq 3, want 2"},
 		{"line duplicated", join(lines[0], lines[1], lines[1], lines[2]), 3, 2, "has seq 2, want 3"},
@@ -57,12 +57,13 @@ func TestVerifyNamesFirstBadLine(t *testing.T) {
 		{"not JSON", join(lines[0], "{\"seq\": 2,\n"), 2, 1, "is not valid JSON"},
 		{"array", "[1, 2]\n", 1, 0, "is not a JSON object"},
 		{"tollgate line", string(tollgateLine), 1, 0, "has no hash chain"},
-		{"duplicate key", strings.Replace(string(valid), `{"schema_version": "1.0"`, `{"schema_version": "1.0", "schema_version": "1.0"`, 1), 1, 0, "duplicate key"},
+		{"key added", strings.Replace(string(valid), `{"schema_version": "1.0"`, `{"schema_version": "1.0", "schema_version": "1.0"`, 1), 1, 0, "has been changed"},
+		{"duplicate key in a broken line", `{"a": 1, "a": 2}` + "\n", 1, 0, "duplicate key"},
 		{"chain keys not last", `{"seq": 1, "prev_hash": "` + GenesisHash + `", "hash": "` + GenesisHash + `", "x": 1}` + "\n", 1, 0, "does not end with the keys"},
 		{"seq zero", `{"seq": 0, "prev_hash": "` + GenesisHash + `", "hash": "` + GenesisHash + `"}` + "\n", 1, 0, "positive integer"},
 		{"seq float", `{"seq": 1.0, "prev_hash": "` + GenesisHash + `", "hash": "` + GenesisHash + `"}` + "\n", 1, 0, "positive integer"},
 		{"hash upper-case", `{"seq": 1, "prev_hash": "` + GenesisHash + `", "hash": "` + strings.Repeat("A", 64) + `"}` + "\n", 1, 0, "64 lower-case hex"},
-		{"hash key spacing", `{"seq": 1, "prev_hash": "` + GenesisHash + `","hash": "` + GenesisHash + `"}` + "\n", 1, 0, `does not end with ", \"hash\"`},
+		{"hash key spacing", `{"seq": 1, "prev_hash": "` + GenesisHash + `","hash": "` + GenesisHash + `"}` + "\n", 1, 0, "in exactly this form"},
 		{"genesis prev_hash changed", rehash(strings.Replace(lines[0], GenesisHash, strings.Repeat("1", 64), 1)), 1, 0, "not the genesis hash"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,6 +104,23 @@ func TestVerifyReaderError(t *testing.T) {
 	if _, err := VerifyFile("testdata/no-such-file"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("VerifyFile missing = %v", err)
 	}
+}
+
+func TestVerifyRefusesOverlongLine(t *testing.T) {
+	r := io.LimitReader(repeatReader('a'), MaxLineSize+10)
+	var ce *ChainError
+	if _, err := Verify(r); !errors.As(err, &ce) || ce.Line != 1 || !strings.Contains(ce.Reason, "longer than") {
+		t.Errorf("Verify = %v", err)
+	}
+}
+
+type repeatReader byte
+
+func (c repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(c)
+	}
+	return len(p), nil
 }
 
 func TestReadOwnLogRoundTrips(t *testing.T) {
@@ -148,9 +166,18 @@ func TestReadErrors(t *testing.T) {
 			t.Errorf("Read(%q) = %v, want %q", c.log, err, c.want)
 		}
 	}
+	err := Read(strings.NewReader(`{"intent": {"confidence": 0.5}}`+"\n"), func(r *Record) error {
+		if r.Intent.Confidence == nil || *r.Intent.Confidence != 0.5 {
+			t.Errorf("confidence %v", r.Intent.Confidence)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
 	// Missing keys and nulls are tolerated; a numeric policy version keeps
 	// its Python spelling.
-	err := Read(strings.NewReader(`{"decision": {"policy_version": 1.10}, "policy_version": 2, "result_summary": null}`+"\n"), func(r *Record) error {
+	err = Read(strings.NewReader(`{"decision": {"policy_version": 1.10}, "policy_version": 2, "result_summary": null}`+"\n"), func(r *Record) error {
 		if r.Decision.PolicyVersion != "1.1" || r.PolicyVersion != "2" || r.ResultSummary != "" || r.Line != 1 {
 			t.Errorf("record %+v", r)
 		}

@@ -37,6 +37,9 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 			status, r.statuses = r.statuses[0], r.statuses[1:]
 		}
 		r.mu.Unlock()
+		if status/100 == 3 {
+			w.Header().Set("Location", "/elsewhere")
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(r.srv.Close)
@@ -114,6 +117,31 @@ func TestWebhookPostsSignedEvent(t *testing.T) {
 	}
 	if st := w.Stats(); st != (WebhookStats{Delivered: 1}) {
 		t.Errorf("Stats = %+v", st)
+	}
+}
+
+func TestWebhookWithRedactor(t *testing.T) {
+	rcv := newReceiver(t)
+	w, err := NewWebhook(rcv.srv.URL, WithRedactor(NewRedactor("=path")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Emit(ctx, blocked(1))
+	closeWebhook(t, w)
+	bodies, _ := rcv.requests()
+	if len(bodies) != 1 || !strings.Contains(string(bodies[0]), `"params": {"path": "[REDACTED]", "limit": 10}`) {
+		t.Errorf("custom redactor not used: %q", bodies)
+	}
+}
+
+func TestSleepCtx(t *testing.T) {
+	if err := sleepCtx(context.Background(), 0); err != nil {
+		t.Errorf("sleepCtx(0) = %v", err)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleepCtx(cctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepCtx on a canceled context = %v", err)
 	}
 }
 

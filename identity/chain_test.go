@@ -90,3 +90,37 @@ func TestChainWithLegacy(t *testing.T) {
 		t.Fatalf("unsigned agent: %+v, %v, token calls %d; want the token verifier to decide", got, err, tokenCalls)
 	}
 }
+
+// The verifiers of this package composed: a call with no credentials of
+// any kind is refused, and bad credentials of one kind never fall through
+// to another.
+func TestChainOfRealVerifiersRefusesAnonymous(t *testing.T) {
+	v := identity.Chain(newVerifier(t, fixedAt(t0)), spiffeVerifier(t), identity.NewLegacyHMAC(demoKey))
+	ctx := context.Background()
+	for name, c := range map[string]identity.Credentials{
+		"nothing":                {},
+		"unsigned claimed agent": {Claimed: tollgate.Agent{ID: "admin-agent", Version: "1", Owner: "root"}},
+		"other headers only":     {Header: map[string][]string{"x-tollgate-intent-action": {"read"}}},
+	} {
+		got, err := v.Verify(ctx, c)
+		if !errors.Is(err, identity.ErrNoCredentials) || got.ID != "" {
+			t.Errorf("%s: %+v, %v; want refused with ErrNoCredentials", name, got, err)
+		}
+	}
+
+	// A bad token stops the chain even though a valid legacy signature
+	// follows.
+	bad := bearer(signRaw(foreignKey, edHeader, payload("")))
+	bad.Claimed = demoAgent()
+	if _, err := v.Verify(ctx, bad); !errors.Is(err, identity.ErrInvalid) {
+		t.Fatalf("bad token with a good legacy signature: err = %v, want ErrInvalid", err)
+	}
+	got, err := v.Verify(ctx, bearer(mint(t, workerAgent())))
+	if err != nil || got.ID != "worker-agent" {
+		t.Fatalf("token: %+v, %v", got, err)
+	}
+	got, err = v.Verify(ctx, identity.Credentials{Claimed: demoAgent()})
+	if err != nil || got.ID != "demo-agent" {
+		t.Fatalf("legacy: %+v, %v", got, err)
+	}
+}

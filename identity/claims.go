@@ -159,20 +159,25 @@ func checkAgent(a tollgate.Agent) error {
 // caller changing the Agent it was given cannot change a cached one.
 func cloneAgent(a tollgate.Agent) tollgate.Agent {
 	a.DelegatedBy = slices.Clone(a.DelegatedBy)
-	if a.Metadata != nil {
-		a.Metadata = cloneValue(a.Metadata).(tollgate.Params)
-	}
+	a.Metadata = cloneParams(a.Metadata)
 	return a
+}
+
+func cloneParams(p tollgate.Params) tollgate.Params {
+	if p == nil {
+		return nil
+	}
+	out := make(tollgate.Params, len(p))
+	for i, f := range p {
+		out[i] = tollgate.Field{Key: f.Key, Value: cloneValue(f.Value)}
+	}
+	return out
 }
 
 func cloneValue(v any) any {
 	switch t := v.(type) {
 	case tollgate.Params:
-		out := make(tollgate.Params, len(t))
-		for i, f := range t {
-			out[i] = tollgate.Field{Key: f.Key, Value: cloneValue(f.Value)}
-		}
-		return out
+		return cloneParams(t)
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {

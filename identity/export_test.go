@@ -1,15 +1,12 @@
 package identity
 
-import (
-	"crypto/sha256"
-	"time"
-)
+import "time"
 
 // Cached reports whether v's token cache would serve token at now (tests).
 func Cached(v *JWTVerifier, token string, now time.Time) bool {
 	if v.cache == nil {
 		return false
 	}
-	_, _, ok := v.cache.get(sha256.Sum256([]byte(token)), now)
+	_, _, ok := v.cache.get(digestOf(token), now)
 	return ok
 }

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -33,9 +34,11 @@ func testKey(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seedBytes[:ed25519.SeedSize])
 }
 
+func kidOf(priv ed25519.PrivateKey) string { return identity.KeyID(priv.Public().(ed25519.PublicKey)) }
+
 var (
 	agentKey   = testKey(1)
-	agentKID   = identity.KeyID(agentKey.Public().(ed25519.PublicKey))
+	agentKID   = kidOf(agentKey)
 	foreignKey = testKey(2) // a key the verifier does not hold
 )
 
@@ -165,3 +168,22 @@ func decodeSegment(tb testing.TB, seg string) map[string]any {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// hs256Token signs payload with HMAC-SHA256 keyed with secret, under
+// agentKID: the key-confusion attack, where the secret is the public key.
+func hs256Token(tb testing.TB, secret []byte, payload string) string {
+	tb.Helper()
+	input := b64(`{"alg":"HS256","kid":"`+agentKID+`","typ":"JWT"}`) + "." + b64(payload)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func mustJSON(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}

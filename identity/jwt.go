@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -118,9 +117,6 @@ func (c *jwtConfig) check(keys KeySet) error {
 	if c.cacheSize < 0 {
 		return fmt.Errorf("identity: WithTokenCacheSize(%d) must not be negative (0 turns the cache off)", c.cacheSize)
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	return nil
 }
 
@@ -157,7 +153,7 @@ func (v *JWTVerifier) verify(ctx context.Context, token string) (*Claims, error)
 	}
 	var digest tokenDigest
 	if v.cache != nil {
-		digest = sha256.Sum256([]byte(token))
+		digest = digestOf(token)
 		if claims, key, ok := v.cache.get(digest, v.now()); ok {
 			// A key removed from the set revokes its tokens, cached or not.
 			if cur, err := v.keys.Key(ctx, claims.KeyID); err == nil && sameKey(cur.Public, key) {

@@ -6,12 +6,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -139,18 +135,11 @@ func TestJWTVerifierRefuses(t *testing.T) {
 	pub := agentKey.Public().(ed25519.PublicKey)
 	pubDER, _ := x509.MarshalPKIXPublicKey(pub)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-	hs256 := func(secret []byte) string {
-		input := b64(`{"alg":"HS256","kid":"`+agentKID+`","typ":"JWT"}`) + "." + parts[1]
-		mac := hmac.New(sha256.New, secret)
-		mac.Write([]byte(input))
-		return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-	}
 	// tamper re-encodes the payload after f changed it, keeping the signature.
 	tamper := func(f func(map[string]any)) string {
 		claims := decodeSegment(t, parts[1])
 		f(claims)
-		b, _ := json.Marshal(claims)
-		return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
+		return parts[0] + "." + b64(mustJSON(t, claims)) + "." + parts[2]
 	}
 	deepAct := strings.Repeat(`{"sub":"d","act":`, identity.MaxDelegationDepth) + `{"sub":"root"}` + strings.Repeat("}", identity.MaxDelegationDepth)
 	lastSig := parts[2][len(parts[2])-1:]
@@ -179,8 +168,8 @@ func TestJWTVerifierRefuses(t *testing.T) {
 		{name: "alg none, no kid", token: signRaw(nil, `{"alg":"none"}`, payload(""))},
 		{name: "alg missing", token: signRaw(agentKey, `{"kid":"`+agentKID+`"}`, payload(""))},
 		{name: "alg unknown", token: signRaw(agentKey, `{"alg":"Ed448","kid":"`+agentKID+`"}`, payload(""))},
-		{name: "HS256 keyed with the raw public key", token: hs256(pub), wantErr: jwt.ErrTokenSignatureInvalid},
-		{name: "HS256 keyed with the public key PEM", token: hs256(pubPEM), wantErr: jwt.ErrTokenSignatureInvalid},
+		{name: "HS256 keyed with the raw public key", token: hs256Token(t, pub, payload("")), wantErr: jwt.ErrTokenSignatureInvalid},
+		{name: "HS256 keyed with the public key PEM", token: hs256Token(t, pubPEM, payload("")), wantErr: jwt.ErrTokenSignatureInvalid},
 		{name: "ES256 alg, Ed25519 kid", token: signRaw(agentKey, `{"alg":"ES256","kid":"`+agentKID+`"}`, payload("")),
 			opts: []identity.JWTOption{identity.WithAlgorithms(identity.AlgEdDSA, identity.AlgES256)}},
 		{name: "tampered payload", token: tamper(func(c map[string]any) { c["sub"] = "admin-agent" }), wantErr: jwt.ErrTokenSignatureInvalid},
@@ -414,5 +403,20 @@ func TestJWTVerifierKeyRotation(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), bearer(newTok)); err != nil {
 		t.Fatalf("new key after rotation: %v", err)
+	}
+}
+
+// Only sub, aud and exp are required; absent times read as zero.
+func TestJWTVerifierMinimalToken(t *testing.T) {
+	v, err := identity.NewJWTVerifier(testKeySet(t), identity.WithAudience(testAudience), identity.WithClock(fixedAt(t0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.VerifyToken(context.Background(), signRaw(agentKey, edHeader, `{"sub":"a","aud":"`+testAudience+`","exp":`+unix(t0.Add(time.Minute))+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agent.ID != "a" || !c.IssuedAt.IsZero() || !c.NotBefore.IsZero() || c.ID != "" || c.Issuer != "" || c.Agent.DelegatedBy != nil || c.Agent.Metadata != nil {
+		t.Fatalf("claims = %+v", c)
 	}
 }

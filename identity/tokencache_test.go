@@ -147,4 +147,6 @@ func TestReplayCacheFailureFailsClosed(t *testing.T) {
 
 type replayFunc func(ctx context.Context, jti string, exp time.Time) error
 
-func (f replayFunc) MarkUsed(ctx context.Context, jti string, exp time.Time) error { return f(ctx, jti, exp) }
+func (f replayFunc) MarkUsed(ctx context.Context, jti string, exp time.Time) error {
+	return f(ctx, jti, exp)
+}

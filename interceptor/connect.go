@@ -45,10 +45,10 @@ func (s *connectServer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		var resp connect.AnyResponse
 		_, refusal, err := s.g.run(ctx, &c, meta, req.Any(), func(ctx context.Context) (any, error) {
 			r, err := next(ctx, req)
-			if resp = r; r == nil {
+			if resp = r; err != nil || r == nil {
 				return nil, err
 			}
-			return r.Any(), err // the message, for the audit summary
+			return r.Any(), nil // the message, for the audit summary
 		})
 		if refusal != nil {
 			return nil, ConnectError(refusal)
@@ -89,6 +89,10 @@ func (s *connectServer) serveServerStream(ctx context.Context, c *caller, meta C
 	}
 	req := typ.New().Interface()
 	if err := conn.Receive(req); err != nil {
+		if errors.Is(err, io.EOF) {
+			// What Connect answers when it reads the request itself.
+			return connect.NewError(connect.CodeUnimplemented, errors.New("unary request has zero messages"))
+		}
 		return err // the transport's own error: nothing was asked yet
 	}
 	_, refusal, err := s.g.run(ctx, c, meta, req, func(ctx context.Context) (any, error) {

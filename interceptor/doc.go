@@ -45,6 +45,10 @@
 // (identity.FromContext); for client and bidi streams the context carries
 // it from the moment a message of the stream was allowed.
 //
+// A call without HeaderAgent claims the zero Agent: with a verifier, only
+// other credentials can then identify it; without one, it is an anonymous
+// caller that the policy decides like any other.
+//
 // A malformed HeaderAgent is refused as IDENTITY_INVALID. The interceptor
 // hands the tower the zero Agent with the headers: a verifier then refuses
 // it at the identity stage (audited as blocked) unless other credentials,

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/tower"
@@ -40,25 +37,6 @@ func (g *gate) tool(meta CallMeta) (tool, action string) {
 		}
 	}
 	return meta.FullMethod, meta.Method
-}
-
-// jsonOptions render a request as Tollgate params: proto field names, unset
-// fields left out. protojson's mapping applies (64-bit integers are JSON
-// strings, enums their names, bytes base64), so manifest schemas describe
-// that JSON.
-var jsonOptions = protojson.MarshalOptions{UseProtoNames: true}
-
-// params renders a request message as Tollgate params.
-func params(msg any) (tollgate.Params, error) {
-	m, ok := msg.(proto.Message)
-	if !ok {
-		return nil, fmt.Errorf("interceptor: request is %T, not a protobuf message", msg)
-	}
-	b, err := jsonOptions.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("interceptor: rendering the request as JSON: %w", err)
-	}
-	return tollgate.ParseParams(b)
 }
 
 // run gates one tool call and, when the tower allows it, runs exec. It

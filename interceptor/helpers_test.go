@@ -110,11 +110,14 @@ var testApprover = approvals.ApproverFunc(func(ctx context.Context, r approvals.
 
 type towerConfig struct {
 	verifier bool
+	store    approvals.Store
 }
 
 type towerOption func(*towerConfig)
 
 func withVerifier() towerOption { return func(c *towerConfig) { c.verifier = true } }
+
+func withApprovalStore(s approvals.Store) towerOption { return func(c *towerConfig) { c.store = s } }
 
 // newTower builds a tower from testdata with memory stages: a breaker that
 // opens after one failure for an hour, the test approver, a fixed clock and
@@ -143,6 +146,9 @@ func newTower(tb testing.TB, opts ...towerOption) (*tower.Tower, *recorder) {
 	}
 	if c.verifier {
 		topts = append(topts, tower.WithVerifier(identity.NewLegacyHMAC(verifierSecret)))
+	}
+	if c.store != nil {
+		topts = append(topts, tower.WithApprovalStore(c.store, time.Hour))
 	}
 	tw, err := tower.New(cfg, topts...)
 	if err != nil {

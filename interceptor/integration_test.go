@@ -13,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/identity"
 )
 
@@ -399,6 +400,55 @@ func TestCanceledBeforeDecision(t *testing.T) {
 			rec.wait(t, 1) // the server notices the deadline on its own schedule
 			if got := rec.outcomes(); !slices.Equal(got, []tollgate.Outcome{tollgate.OutcomeBlocked}) {
 				t.Errorf("audited outcomes = %v, want [blocked]", got)
+			}
+		})
+	}
+}
+
+// TestDeferredApproval: a deferred call is refused with its approval id;
+// once a human approves, the same call retried with that id
+// (HeaderApprovalID) runs, exactly once.
+func TestDeferredApproval(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			store := approvals.NewMemoryStore()
+			tw, _ := newTower(t, withApprovalStore(store))
+			c := v.dial(t, tw, nil, []ClientOption{WithAgent(testAgent), WithIntent(intent("needs_later_approval", "cleanup"))})
+
+			_, err := c.Echo(t.Context(), "hi")
+			e := inspect(t, err)
+			id := e.info.GetMetadata()["approvalId"]
+			if e.code != codes.FailedPrecondition || id == "" {
+				t.Fatalf("first call = %v %q %v; want FailedPrecondition with an approval id", e.code, e.msg, e.info)
+			}
+			if err := store.Decide(t.Context(), id, approvals.Decision{Outcome: approvals.OutcomeApproved, By: "reviewer", At: testNow}); err != nil {
+				t.Fatal(err)
+			}
+			ctx := ContextWithApprovalID(t.Context(), id)
+			if got, err := c.Echo(ctx, "hi"); err != nil || got != "test-agent:hi" {
+				t.Fatalf("approved retry = %q, %v", got, err)
+			}
+			_, err = c.Echo(ctx, "hi")
+			if e := inspect(t, err); e.code != codes.PermissionDenied || e.info.GetReason() != string(tollgate.ReasonApprovalDenied) {
+				t.Fatalf("second retry = %v %q; want PermissionDenied APPROVAL_DENIED (used)", e.code, e.msg)
+			}
+		})
+	}
+}
+
+// TestVerifiedIdentity: with a verifier, a correctly signed legacy agent
+// header gets through and the handler sees the verified agent.
+func TestVerifiedIdentity(t *testing.T) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			tw, _ := newTower(t, withVerifier())
+			c := v.dial(t, tw, nil, []ClientOption{WithAgent(identity.SignLegacy(testAgent, verifierSecret))})
+			if got, err := c.Echo(t.Context(), "hi"); err != nil || got != "test-agent:hi" {
+				t.Fatalf("Echo = %q, %v; want test-agent:hi", got, err)
+			}
+			replies, err := c.Chat(t.Context(), "one")
+			if err != nil || len(replies) != 1 || replies[0] != "re one by test-agent" {
+				t.Fatalf("Chat = %q, %v", replies, err)
 			}
 		})
 	}

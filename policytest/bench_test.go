@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tollgate-go/tollgate/internal/yamlx"
 	"github.com/tollgate-go/tollgate/policy"
 )
 
@@ -86,4 +87,60 @@ func BenchmarkTestPolicy100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(data))/(1<<20), "MiB")
+}
+
+// BenchmarkParseScenarios100k is the parsing part of the run.
+func BenchmarkParseScenarios100k(b *testing.B) {
+	data := genScenarios(100_000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseScenarios("s.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRun100k is the evaluation part of the run.
+func BenchmarkRun100k(b *testing.B) {
+	p, err := policy.Load("testdata/policy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := ParseScenarios("s.yaml", genScenarios(100_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Run(p, s); r.Failed != 0 {
+			b.Fatalf("%d failed", r.Failed)
+		}
+	}
+}
+
+// BenchmarkPieceYAML compares the fast parser with yaml.v3 (through yamlx)
+// on one piece of a generated scenario file.
+func BenchmarkPieceYAML(b *testing.B) {
+	data := genScenarios(1000)
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		var arena nodeArena
+		for b.Loop() {
+			if _, ok := parseFastYAML(data, 1, &arena); !ok {
+				b.Fatal("refused")
+			}
+			arena.Reset()
+		}
+	})
+	b.Run("yaml.v3", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := yamlx.ParseLimited("s.yaml", data, MaxFileSize); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

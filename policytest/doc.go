@@ -36,6 +36,8 @@
 //
 // Files of 100,000 scenarios are routine in generated suites: scenario files
 // may be up to MaxFileSize (32 MiB), and large block-style files are parsed
-// in pieces in parallel, which is faster and bounds memory, with a fallback
-// to a whole-file parse that gives identical results and errors.
+// in pieces in parallel, which is faster and bounds memory. Each piece goes
+// through a fast parser for plain YAML, or yaml.v3 when it holds anything
+// unusual; a whole-file parse is the fallback. All paths give identical
+// results and errors, which differential fuzz tests check.
 package policytest

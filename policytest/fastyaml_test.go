@@ -31,7 +31,7 @@ func sameTree(a, b *yaml.Node, path string) error {
 // parser accepted it.
 func checkFast(t testing.TB, data []byte) bool {
 	t.Helper()
-	fast, ok := parseFastYAML(data, 1)
+	fast, ok := parseFastYAML(data, 1, nil)
 	if !ok {
 		return false
 	}

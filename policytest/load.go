@@ -82,7 +82,11 @@ func (d *decoder) file() ([]Scenario, error) {
 	if d.strict && len(list.Content) == 0 {
 		return nil, d.doc.Errorf(list, "'scenarios' is empty; strict mode wants at least one scenario")
 	}
-	return d.scenarios(list.Content, 0)
+	out := make([]Scenario, len(list.Content))
+	if err := d.scenarios(out, list.Content, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // topLevel returns the value of the `scenarios:` key, checking the keys
@@ -112,17 +116,17 @@ func (d *decoder) topLevel() (*yaml.Node, error) {
 	return list, nil
 }
 
-// scenarios decodes items, the first of which is scenario number first.
-func (d *decoder) scenarios(items []*yaml.Node, first int) ([]Scenario, error) {
-	out := make([]Scenario, len(items))
+// scenarios decodes items into dst (of the same length); the first item is
+// scenario number first.
+func (d *decoder) scenarios(dst []Scenario, items []*yaml.Node, first int) error {
 	for i, item := range items {
 		s, err := d.scenario(item, first+i)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[i] = s
+		dst[i] = s
 	}
-	return out, nil
+	return nil
 }
 
 // ParseCall reads one call in the scenario shape — agent, intent and

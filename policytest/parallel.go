@@ -13,7 +13,8 @@ import (
 // Large scenario files are parsed in pieces, in parallel. YAML parsing is
 // what a 100,000-scenario run spends its time on, and a whole-file node tree
 // costs about twenty times the file's size in memory; pieces of chunkSize
-// bytes bound that to a few pieces in flight.
+// bytes bound that to a few pieces in flight. Each piece goes to
+// parseFastYAML first and to yamlx (yaml.v3) when that declines.
 //
 // The fast path only takes files of the common shape — a block list under a
 // top-level `scenarios:` key, with nothing but comments after it — and it
@@ -59,19 +60,23 @@ func parseChunked(name string, data []byte, strict bool, chunk int) (s []Scenari
 		return nil, false, nil
 	}
 
+	// Each piece decodes straight into its place in out.
+	out := make([]Scenario, pieces[len(pieces)-1].first+len(pieces[len(pieces)-1].items))
 	type result struct {
-		scenarios []Scenario
-		ok        bool
-		err       error
+		ok  bool
+		err error
 	}
 	results := make([]result, len(pieces))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(pieces)) {
 		wg.Go(func() {
+			var arena nodeArena
 			for i := range next {
-				s, ok, err := parsePiece(name, data, &pieces[i], strict)
-				results[i] = result{s, ok, err}
+				p := &pieces[i]
+				ok, err := parsePiece(name, data, p, strict, &arena, out[p.first:p.first+len(p.items)])
+				results[i] = result{ok, err}
+				arena.Reset()
 			}
 		})
 	}
@@ -82,7 +87,6 @@ func parseChunked(name string, data []byte, strict bool, chunk int) (s []Scenari
 	wg.Wait()
 
 	firstErr := headerErr
-	total := 0
 	for _, r := range results {
 		if !r.ok {
 			return nil, false, nil // a syntax error or a wrong split: parse whole
@@ -90,14 +94,9 @@ func parseChunked(name string, data []byte, strict bool, chunk int) (s []Scenari
 		if r.err != nil && firstErr == nil {
 			firstErr = r.err
 		}
-		total += len(r.scenarios)
 	}
 	if firstErr != nil {
 		return nil, true, firstErr
-	}
-	out := make([]Scenario, 0, total)
-	for _, r := range results {
-		out = append(out, r.scenarios...)
 	}
 	return out, true, nil
 }
@@ -218,9 +217,9 @@ func checkHeader(name string, header []byte, strict bool) (ok bool, err error) {
 	return list.Kind == yaml.SequenceNode && list.Line == wantLine && len(list.Content) == 0, nil
 }
 
-// parsePiece parses and decodes one piece. ok is false when the piece does
-// not parse on its own or does not hold the items split found.
-func parsePiece(name string, data []byte, p *piece, strict bool) (s []Scenario, ok bool, err error) {
+// parsePiece parses one piece and decodes it into dst. ok is false when the
+// piece does not parse on its own or does not hold the items split found.
+func parsePiece(name string, data []byte, p *piece, strict bool, arena *nodeArena, dst []Scenario) (ok bool, err error) {
 	// The piece is parsed under its own `scenarios:` key, so nesting depth
 	// counts as in the whole file.
 	text := make([]byte, 0, len("scenarios:\n")+p.end-p.start)
@@ -228,30 +227,29 @@ func parsePiece(name string, data []byte, p *piece, strict bool) (s []Scenario, 
 	// The fast parser numbers lines as in the file and builds no aliases;
 	// yamlx's tree is renumbered and checked for aliases.
 	doc := &yamlx.Document{File: name}
-	root, fast := parseFastYAML(text, p.line-1)
+	root, fast := parseFastYAML(text, p.line-1, arena)
 	if fast {
 		doc.Root = root
 	} else if doc, err = yamlx.ParseLimited(name, text, MaxFileSize); err != nil {
-		return nil, false, nil
+		return false, nil
 	}
 	if doc.Root == nil || doc.Root.Kind != yaml.MappingNode || len(doc.Root.Content) != 2 {
-		return nil, false, nil
+		return false, nil
 	}
 	list := doc.Root.Content[1]
 	if list.Kind != yaml.SequenceNode || len(list.Content) != len(p.items) {
-		return nil, false, nil
+		return false, nil
 	}
 	if !fast && !shiftLines(list, p.line-2) {
-		return nil, false, nil
+		return false, nil
 	}
 	for i, item := range list.Content {
 		if item.Line != p.items[i] {
-			return nil, false, nil
+			return false, nil
 		}
 	}
 	d := &decoder{doc: doc, strict: strict}
-	s, err = d.scenarios(list.Content, p.first)
-	return s, true, err
+	return true, d.scenarios(dst, list.Content, p.first)
 }
 
 // shiftLines moves every node's line by delta (piece lines to file lines).

@@ -12,12 +12,6 @@ type Reporter interface {
 	Report(w io.Writer, r *Result) error
 }
 
-// ReporterFunc adapts a function to a Reporter.
-type ReporterFunc func(w io.Writer, r *Result) error
-
-// Report calls f.
-func (f ReporterFunc) Report(w io.Writer, r *Result) error { return f(w, r) }
-
 // Text is Tollgate's report, line for line, so that CI log searches written
 // for Tollgate keep working. Quiet prints only the failing scenarios and a
 // one-line count, as Tollgate's --quiet does.

@@ -20,8 +20,6 @@ var _ approvals.Store = approvalStore{}
 
 var errZeroNow = errors.New("sqlitestore: now is zero; pass the current time")
 
-const approvalColumns = `id, request, binding_hash, expires_at, created_at, outcome, decided_by, note, decided_at, used_at`
-
 func scanRecord(row interface{ Scan(...any) error }) (approvals.Record, error) {
 	var rec approvals.Record
 	var id, outcome string
@@ -78,7 +76,7 @@ func (s approvalStore) Create(ctx context.Context, r approvals.Request) (string,
 
 // Get implements approvals.Store.
 func (s approvalStore) Get(ctx context.Context, id string) (approvals.Record, error) {
-	rec, err := scanRecord(s.db.reader.QueryRowContext(ctx, `SELECT `+approvalColumns+` FROM tollgate_approvals WHERE id = ?`, id))
+	rec, err := scanRecord(s.db.stmt.approvalGet.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return approvals.Record{}, fmt.Errorf("%w: %q", approvals.ErrNotFound, id)
 	}
@@ -95,13 +93,12 @@ type state struct {
 }
 
 // readState reads the state of id inside the write transaction.
-func readState(ctx context.Context, tx *sql.Tx, id string) (state, error) {
+func (s approvalStore) readState(ctx context.Context, tx *sql.Tx, id string) (state, error) {
 	var st state
 	var outcome string
 	var expires int64
 	var used sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT binding_hash, outcome, decided_by, expires_at, used_at FROM tollgate_approvals WHERE id = ?`, id).
-		Scan(&st.binding, &outcome, &st.decidedBy, &expires, &used)
+	err := tx.StmtContext(ctx, s.db.stmt.approvalState).QueryRowContext(ctx, id).Scan(&st.binding, &outcome, &st.decidedBy, &expires, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return state{}, fmt.Errorf("%w: %q", approvals.ErrNotFound, id)
 	}
@@ -122,7 +119,7 @@ func (s approvalStore) Decide(ctx context.Context, id string, d approvals.Decisi
 		return fmt.Errorf("%w: At %s is outside the years 1678 to 2262 the SQLite store can hold", approvals.ErrInvalidDecision, d.At)
 	}
 	err := s.db.write(ctx, func(tx *sql.Tx) error {
-		st, err := readState(ctx, tx, id)
+		st, err := s.readState(ctx, tx, id)
 		switch {
 		case err != nil:
 			return err
@@ -131,8 +128,7 @@ func (s approvalStore) Decide(ctx context.Context, id string, d approvals.Decisi
 		case !d.At.Before(st.expiresAt):
 			return fmt.Errorf("%w: %q expired at %s, before the decision", approvals.ErrExpired, id, st.expiresAt.Format(time.RFC3339))
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tollgate_approvals SET outcome = ?, decided_by = ?, note = ?, decided_at = ? WHERE id = ?`,
-			string(d.Outcome), d.By, d.Note, d.At.UnixNano(), id)
+		_, err = tx.StmtContext(ctx, s.db.stmt.approvalDecide).ExecContext(ctx, string(d.Outcome), d.By, d.Note, d.At.UnixNano(), id)
 		return err
 	})
 	if err != nil {
@@ -180,11 +176,8 @@ func (s approvalStore) Consume(ctx context.Context, id, bindingHash string, now 
 	if now.IsZero() {
 		return errZeroNow
 	}
-	if !storable(now) {
-		return fmt.Errorf("sqlitestore: now %s is outside the years 1678 to 2262 the SQLite store can hold", now)
-	}
 	return wrap("consume approval", s.db.write(ctx, func(tx *sql.Tx) error {
-		st, err := readState(ctx, tx, id)
+		st, err := s.readState(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -203,7 +196,7 @@ func (s approvalStore) Consume(ctx context.Context, id, bindingHash string, now 
 		case !now.Before(st.expiresAt):
 			return fmt.Errorf("%w: %q expired at %s", approvals.ErrExpired, id, st.expiresAt.Format(time.RFC3339))
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tollgate_approvals SET used_at = ? WHERE id = ?`, now.UnixNano(), id)
+		_, err = tx.StmtContext(ctx, s.db.stmt.approvalUse).ExecContext(ctx, clampNanos(now), id)
 		return err
 	}))
 }

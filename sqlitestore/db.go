@@ -26,6 +26,7 @@ type DB struct {
 	cfg     config
 	writer  *sql.DB // one connection: SQLite allows one writer at a time
 	reader  *sql.DB // read-only connections; WAL lets them run beside the writer
+	stmt    statements
 	waiters notifier
 }
 
@@ -79,6 +80,10 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	db.reader.SetMaxOpenConns(maxReaders)
 	db.reader.SetMaxIdleConns(maxReaders)
+	if err := db.prepare(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", abs, err)
+	}
 	return db, nil
 }
 
@@ -105,7 +110,7 @@ func dsn(abs string, cfg config, readOnly bool) string {
 
 // Close closes the database. Calls in flight may fail; later calls do.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.stmt.close(), db.reader.Close(), db.writer.Close())
 }
 
 // Grants returns the grants.Store kept in this database.

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,8 +17,6 @@ import (
 type grantStore struct{ db *DB }
 
 var _ grants.Store = grantStore{}
-
-const grantColumns = `id, agent_id, effect, tool, action, resource_type, expires_at, created_at, granted_by, reason, max_uses, uses, revoked`
 
 func scanGrant(row interface{ Scan(...any) error }) (grants.Grant, error) {
 	var g grants.Grant
@@ -81,10 +80,10 @@ func (s grantStore) Consume(ctx context.Context, agent tollgate.Agent, req tollg
 	var found bool
 	err := s.db.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		if won, found, err = firstMatch(ctx, tx, &agent, &req, now); err != nil || !found {
+		if won, found, err = s.firstMatch(ctx, tx, &agent, &req, now); err != nil || !found {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tollgate_grants SET uses = uses + 1 WHERE id = ?`, won.ID)
+		_, err = tx.StmtContext(ctx, s.db.stmt.grantUse).ExecContext(ctx, won.ID)
 		return err
 	})
 	if err != nil || !found {
@@ -95,14 +94,11 @@ func (s grantStore) Consume(ctx context.Context, agent tollgate.Agent, req tollg
 }
 
 // firstMatch returns the first live grant, in grants.Compare order, that
-// covers the call. SQL narrows the candidates by the exact-match fields;
-// Grant.Matches, shared with every backend, has the final word.
-func firstMatch(ctx context.Context, tx *sql.Tx, agent *tollgate.Agent, req *tollgate.ToolRequest, now time.Time) (grants.Grant, bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+grantColumns+` FROM tollgate_grants
-		WHERE revoked = 0 AND expires_at > ? AND (max_uses = 0 OR uses < max_uses)
-		  AND agent_id IN ('', ?) AND effect IN ('', ?) AND action IN ('', ?) AND resource_type IN ('', ?)
-		ORDER BY created_at, id`,
-		clampNanos(now), agent.ID, string(req.Effect), req.Action, req.ResourceType)
+// covers the call. SQL narrows the candidates; Grant.Matches and
+// Grant.Active, shared with every backend, have the final word.
+func (s grantStore) firstMatch(ctx context.Context, tx *sql.Tx, agent *tollgate.Agent, req *tollgate.ToolRequest, now time.Time) (grants.Grant, bool, error) {
+	rows, err := tx.StmtContext(ctx, s.db.stmt.grantCandidates).QueryContext(ctx,
+		agent.ID, clampNanos(now), string(req.Effect), req.Action, req.ResourceType)
 	if err != nil {
 		return grants.Grant{}, false, err
 	}
@@ -131,9 +127,9 @@ func (s grantStore) Revoke(ctx context.Context, id string) (bool, error) {
 
 // Get implements grants.Store.
 func (s grantStore) Get(ctx context.Context, id string) (grants.Grant, bool, error) {
-	g, err := scanGrant(s.db.reader.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM tollgate_grants WHERE id = ?`, id))
+	g, err := scanGrant(s.db.stmt.grantGet.QueryRowContext(ctx, id))
 	switch {
-	case err == sql.ErrNoRows:
+	case errors.Is(err, sql.ErrNoRows):
 		return grants.Grant{}, false, nil
 	case err != nil:
 		return grants.Grant{}, false, wrap("get grant", err)

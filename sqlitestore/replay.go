@@ -39,13 +39,10 @@ func (c replayCache) MarkUsed(ctx context.Context, jti string, expiresAt time.Ti
 	nowNanos := clampNanos(now)
 	var recorded bool
 	err := c.db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tollgate_token_replay WHERE jti IN
-			(SELECT jti FROM tollgate_token_replay WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`, nowNanos, pruneBatch); err != nil {
+		if _, err := tx.StmtContext(ctx, c.db.stmt.replayPrune).ExecContext(ctx, nowNanos, pruneBatch); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO tollgate_token_replay (jti, expires_at) VALUES (?, ?)
-			ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE tollgate_token_replay.expires_at <= ?`,
-			jti, clampNanos(expiresAt), nowNanos)
+		res, err := tx.StmtContext(ctx, c.db.stmt.replayMark).ExecContext(ctx, jti, clampNanos(expiresAt), nowNanos)
 		if err != nil {
 			return err
 		}

@@ -176,6 +176,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, ""},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"lnt"}, `unknown command "lnt"`},
+		{[]string{"testdata/policy.yaml"}, `required flag(s) "scenarios" not set`},
 		{[]string{"test-policy", "--bogus"}, "unknown flag: --bogus (see 'tollgate test-policy --help')"},
 		{[]string{"test-policy", "testdata/policy.yaml"}, `required flag(s) "scenarios" not set`},
 		{[]string{"test-policy", "-s", "testdata/test_scenarios.yaml"}, "test-policy takes one argument, the policy file, got 0"},

@@ -111,6 +111,7 @@ type finding struct {
 func lint(policies, manifests []string) ([]finding, error) {
 	var out []finding
 	var known []*manifestInfo
+	manifestsLoaded := true
 	for _, path := range manifests {
 		doc, data, err := readYAML(path)
 		if err != nil {
@@ -119,9 +120,13 @@ func lint(policies, manifests []string) ([]finding, error) {
 		m, err := registry.Parse(path, data)
 		if err != nil {
 			out = append(out, loadFindings(path, err)...)
+			manifestsLoaded = false
 			continue
 		}
 		known = append(known, newManifestInfo(doc, m))
+	}
+	if !manifestsLoaded {
+		known = nil // checks against a partial tool list would mislead
 	}
 	for _, path := range policies {
 		doc, data, err := readYAML(path)

@@ -73,13 +73,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // isBareForm reports whether args are Tollgate 1.4.0's working invocation,
 // `tollgate POLICY --scenarios FILE [-q]`: no known command first, and a
-// --scenarios/-s flag somewhere.
+// --scenarios/-s flag somewhere or a YAML file first (so that a forgotten
+// --scenarios is reported as such, not as an unknown command).
 func isBareForm(root *cobra.Command, args []string) bool {
 	if len(args) == 0 || args[0] == "help" {
 		return false
 	}
 	if cmd, _, err := root.Find(args[:1]); err == nil && cmd != root {
 		return false
+	}
+	if strings.HasSuffix(args[0], ".yaml") || strings.HasSuffix(args[0], ".yml") {
+		return true
 	}
 	return slices.ContainsFunc(args, func(a string) bool {
 		return a == "--scenarios" || strings.HasPrefix(a, "--scenarios=") ||

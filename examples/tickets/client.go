@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"time"
@@ -21,18 +23,39 @@ import (
 	"github.com/tollgate-go/tollgate/interceptor"
 )
 
-// supportBot is the agent the demo calls as. Its identity is signed with
-// the secret the server verifies (Tollgate's legacy HMAC scheme).
-var supportBot = identity.SignLegacy(tollgate.Agent{ID: "support-bot", Version: "1.0", Owner: "help-desk"}, agentSecret)
+// supportBot is the agent the demo calls as.
+var supportBot = tollgate.Agent{ID: "support-bot", Version: "1.0", Owner: "help-desk"}
+
+// tokenSource mints the tokens a client sends (identity.Signer.Token).
+type tokenSource = func(context.Context) (string, error)
+
+// newAgentKey returns a fresh agent signing key and the key set that
+// verifies it. A real agent keeps its key (tollgate keygen writes one) and
+// the server reads the public half from a JWKS file or URL.
+func newAgentKey() (ed25519.PrivateKey, identity.KeySet, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := identity.NewKeySet(identity.Key{ID: identity.KeyID(pub), Public: pub})
+	return priv, keys, err
+}
+
+// newSigner returns support-bot's signer: tokens for this service, valid
+// for ttl and minted again before they expire.
+func newSigner(key ed25519.PrivateKey, ttl time.Duration) (*identity.Signer, error) {
+	kid := identity.KeyID(key.Public().(ed25519.PublicKey))
+	return identity.NewSigner(key, kid, supportBot, identity.WithAudience(ticketsAudience), identity.WithTTL(ttl))
+}
 
 // triage is why support-bot calls: every call declares it.
 var triage = tollgate.Intent{Action: "triage", Reason: "work the support queue"}
 
-// newGRPCClient returns a grpc-go client for addr. Its interceptors send the
-// agent and intent with every call, as the x-tollgate-* metadata the
-// server's interceptors read. Close the connection when done.
-func newGRPCClient(addr string, agent tollgate.Agent) (ticketsv1.TicketServiceClient, *grpc.ClientConn, error) {
-	creds := []interceptor.ClientOption{interceptor.WithAgent(agent), interceptor.WithIntent(triage)}
+// newGRPCClient returns a grpc-go client for addr. Its interceptors send a
+// token from tokens ("authorization: Bearer") and the intent (x-tollgate-*
+// metadata) with every call. Close the connection when done.
+func newGRPCClient(addr string, tokens tokenSource) (ticketsv1.TicketServiceClient, *grpc.ClientConn, error) {
+	creds := []interceptor.ClientOption{interceptor.WithTokenSource(tokens), interceptor.WithIntent(triage)}
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithUnaryInterceptor(interceptor.UnaryClientInterceptor(creds...)),
@@ -46,10 +69,10 @@ func newGRPCClient(addr string, agent tollgate.Agent) (ticketsv1.TicketServiceCl
 
 // newConnectClient returns a connect-go client for addr speaking the
 // Connect protocol, sending the same headers as the grpc-go client.
-func newConnectClient(hc *http.Client, addr string, agent tollgate.Agent) ticketsv1connect.TicketServiceClient {
+func newConnectClient(hc *http.Client, addr string, tokens tokenSource) ticketsv1connect.TicketServiceClient {
 	return ticketsv1connect.NewTicketServiceClient(hc, "http://"+addr,
 		connect.WithInterceptors(interceptor.NewConnectClientInterceptor(
-			interceptor.WithAgent(agent), interceptor.WithIntent(triage))))
+			interceptor.WithTokenSource(tokens), interceptor.WithIntent(triage))))
 }
 
 // newH2CClient returns an HTTP client that speaks HTTP/2 without TLS, as

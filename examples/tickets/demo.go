@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -47,7 +49,11 @@ var errUnexpected = errors.New("a call did not end as expected")
 // stops the gateway and verifies the audit chain. The configuration copy
 // goes to dir, the audit log to auditPath.
 func runDemo(ctx context.Context, w io.Writer, dir, auditPath string) (report, error) {
-	g, err := newGateway(dir, auditPath)
+	key, keys, err := newAgentKey()
+	if err != nil {
+		return report{}, err
+	}
+	g, err := newGateway(dir, auditPath, keys)
 	if err != nil {
 		return report{}, err
 	}
@@ -61,7 +67,7 @@ func runDemo(ctx context.Context, w io.Writer, dir, auditPath string) (report, e
 
 	fmt.Fprintln(w, "Tollgate tickets example: gRPC and Connect on one port, one pipeline.")
 	fmt.Fprintln(w)
-	rows, err := script(ctx, l.Addr().String())
+	rows, err := script(ctx, l.Addr().String(), key)
 	stop()
 	err = errors.Join(err, <-served)
 	if err != nil {
@@ -88,16 +94,21 @@ func runDemo(ctx context.Context, w io.Writer, dir, auditPath string) (report, e
 	return rep, nil
 }
 
-// script makes the demo's calls, in order, and returns their rows.
-func script(ctx context.Context, addr string) ([]row, error) {
+// script makes the demo's calls as support-bot, whose tokens key signs,
+// in order, and returns their rows.
+func script(ctx context.Context, addr string, key ed25519.PrivateKey) ([]row, error) {
+	signer, err := newSigner(key, 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
 	hc := newH2CClient()
 	defer hc.CloseIdleConnections()
-	g, conn, err := newGRPCClient(addr, supportBot)
+	g, conn, err := newGRPCClient(addr, signer.Token)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	c := newConnectClient(hc, addr, supportBot)
+	c := newConnectClient(hc, addr, signer.Token)
 
 	var rows []row
 	call := func(client, what, decision string, want codes.Code, reason tollgate.Reason, run func() (string, error)) {
@@ -186,10 +197,16 @@ func script(ctx context.Context, addr string) ([]row, error) {
 		})
 	})
 
-	// An identity that is not signed with the server's secret is refused.
-	unsigned := supportBot
-	unsigned.Metadata = nil
-	call(cn, "GetTicket T-1001, unsigned identity", "DENY", codes.Unauthenticated, tollgate.ReasonIdentityInvalid, get(newConnectClient(hc, addr, unsigned), "T-1001"))
+	// A token signed by a key the server does not hold is refused.
+	other, _, err := newAgentKey()
+	if err != nil {
+		return rows, err
+	}
+	forger, err := newSigner(other, 5*time.Minute)
+	if err != nil {
+		return rows, err
+	}
+	call(cn, "GetTicket T-1001, token from an unknown key", "DENY", codes.Unauthenticated, tollgate.ReasonIdentityInvalid, get(newConnectClient(hc, addr, forger.Token), "T-1001"))
 	return rows, nil
 }
 

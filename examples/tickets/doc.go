@@ -5,13 +5,15 @@
 // One server serves the tickets.v1.TicketService over gRPC (grpc-go) and
 // Connect (connect-go) on one port, HTTP/2 without TLS (h2c), with gRPC
 // reflection and health. Both stacks run the same Tollgate pipeline
-// (package tower): legacy HMAC identity, an in-memory circuit breaker, the
+// (package tower): signed agent tokens (identity.NewJWTVerifier, sent by
+// the clients' identity.Signer), an in-memory circuit breaker, the
 // rate limits and network policy of policy.yaml, the tool manifest
 // manifest.yaml, a callback approver standing in for a human, and a
 // hash-chained audit log.
 //
 //	go run ./examples/tickets               # the narrated demo, then exit
 //	go run ./examples/tickets --serve :8080 # serve until interrupted
+//	go run ./examples/tickets --serve :8080 --jwks agent.jwks.json
 //
 // The demo starts the server on a free loopback port, calls it with a
 // grpc-go client and a connect-go client, prints one table row per call

@@ -40,7 +40,7 @@ func Example() {
 	// 15  grpc-go  FetchAttachment …/archive/3.pdf                          ALLOW, handler fails  Unavailable        the attachment archive is unavailable
 	// 16  grpc-go  FetchAttachment …/T-1001/log.txt                         DENY                  Unavailable        CIRCUIT_OPEN; retry in 30s
 	// 17  grpc-go  BulkUpdate pending, deleted, solved (bidi)               ALLOW, then DENY      InvalidArgument    CONSTRAINT_VIOLATED; field status; 1 of 3 updated
-	// 18  connect  GetTicket T-1001, unsigned identity                      DENY                  Unauthenticated    IDENTITY_INVALID
+	// 18  connect  GetTicket T-1001, token from an unknown key              DENY                  Unauthenticated    IDENTITY_INVALID
 	//
 	// BadRequest field violations:
 	//   8  params.ticket_id: value does not match pattern '^T-[0-9]{4,8}$'

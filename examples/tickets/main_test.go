@@ -52,7 +52,7 @@ func TestDemo(t *testing.T) {
 		{"FetchAttachment …/archive/3.pdf", codes.Unavailable, "", ""},
 		{"FetchAttachment …/T-1001/log.txt", codes.Unavailable, tollgate.ReasonCircuitOpen, ""},
 		{"BulkUpdate pending, deleted, solved (bidi)", codes.InvalidArgument, tollgate.ReasonConstraintViolated, "1 of 3 updated"},
-		{"GetTicket T-1001, unsigned identity", codes.Unauthenticated, tollgate.ReasonIdentityInvalid, ""},
+		{"GetTicket T-1001, token from an unknown key", codes.Unauthenticated, tollgate.ReasonIdentityInvalid, ""},
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -85,10 +85,10 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	checkDetails(8, false, "ticket_id") // grpc-go
-	checkDetails(10, true, "")                 // grpc-go
-	checkDetails(11, false, "url")             // connect
-	checkDetails(16, true, "")                 // grpc-go
-	checkDetails(17, false, "status")          // grpc-go, bidi
+	checkDetails(10, true, "")          // grpc-go
+	checkDetails(11, false, "url")      // connect
+	checkDetails(16, true, "")          // grpc-go
+	checkDetails(17, false, "status")   // grpc-go, bidi
 
 	// Every call is audited, each bidi message separately.
 	if rep.auditLines < len(want) {
@@ -115,7 +115,11 @@ func TestDemo(t *testing.T) {
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	auditPath := filepath.Join(dir, "audit.jsonl")
-	g, err := newGateway(dir, auditPath)
+	_, keys, err := newAgentKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGateway(dir, auditPath, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,13 +193,24 @@ func TestScenarios(t *testing.T) {
 // configured.
 func TestNewGatewayErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := newGateway(filepath.Join(dir, "missing"), filepath.Join(dir, "audit.jsonl")); !errors.Is(err, os.ErrNotExist) {
+	_, keys, err := newAgentKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newGateway(filepath.Join(dir, "missing"), filepath.Join(dir, "audit.jsonl"), keys); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("config dir missing: %v, want a not-exist error", err)
 	}
 	// The audit log's path is a directory: the gateway refuses to start
 	// rather than serve unaudited.
-	if _, err := newGateway(dir, dir); err == nil {
+	if _, err := newGateway(dir, dir, keys); err == nil {
 		t.Error("audit path is a directory: no error")
+	}
+	// No agent keys: no gateway that would trust any caller.
+	if _, err := newGateway(dir, filepath.Join(dir, "audit.jsonl"), nil); err == nil {
+		t.Error("no agent keys: no error")
+	}
+	if _, err := serveKeys(filepath.Join(dir, "missing.jwks.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing JWKS: %v, want a not-exist error", err)
 	}
 }
 

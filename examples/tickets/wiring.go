@@ -33,10 +33,9 @@ import (
 //go:embed manifest.yaml policy.yaml
 var config embed.FS
 
-// agentSecret signs and verifies agent identities (Tollgate's legacy HMAC
-// scheme, kept for migrating agents). A real deployment reads it from a
-// secret store, and new agents should use tokens.
-var agentSecret = []byte("tickets-example-agent-secret")
+// ticketsAudience is the audience agent tokens must name: this service. A
+// token minted for another service is refused here.
+const ticketsAudience = "tickets"
 
 // gateway is the server: the help desk behind one HTTP handler that serves
 // grpc-go and connect-go, both gated by the same Tollgate tower.
@@ -50,13 +49,20 @@ type gateway struct {
 }
 
 // newGateway loads the configuration (copied to dir, where tower.LoadFiles
-// reads it) and writes the hash-chained audit log to auditPath.
-func newGateway(dir, auditPath string) (*gateway, error) {
+// reads it), verifies agent tokens with agentKeys and writes the
+// hash-chained audit log to auditPath.
+func newGateway(dir, auditPath string, agentKeys identity.KeySet) (*gateway, error) {
 	files, err := writeConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := tower.LoadFiles(files) // policy with its rate_limits: and network_policy:, manifest
+	if err != nil {
+		return nil, err
+	}
+	// Agents prove who they are with short-lived signed tokens
+	// ("authorization: Bearer"); the delegation chain, if any, is in them.
+	tokens, err := identity.NewJWTVerifier(agentKeys, identity.WithAudience(ticketsAudience))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +75,7 @@ func newGateway(dir, auditPath string) (*gateway, error) {
 		return nil, err
 	}
 	t, err := tower.New(cfg,
-		tower.WithVerifier(identity.NewLegacyHMAC(agentSecret)),
+		tower.WithVerifier(tokens),
 		tower.WithBreaker(g.breaker),
 		tower.WithApprover(approvals.Callback(g.approve)),
 		tower.WithAuditSink(g.audit),

@@ -17,8 +17,9 @@ CREATE TABLE tollgate_grants (
 	revoked       INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
 ) STRICT;
 
--- Consume and List walk grants in grants.Compare order.
-CREATE INDEX tollgate_grants_order ON tollgate_grants (created_at, id);
+-- Consume looks grants up by agent (the caller's and the wildcard '') and
+-- walks them in grants.Compare order.
+CREATE INDEX tollgate_grants_agent ON tollgate_grants (agent_id, created_at, id);
 CREATE INDEX tollgate_grants_expiry ON tollgate_grants (expires_at);
 
 CREATE TABLE tollgate_approvals (

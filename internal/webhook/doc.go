@@ -1,0 +1,16 @@
+// Package webhook delivers signed JSON bodies to an HTTP endpoint in the
+// background: a bounded queue, one delivery goroutine, retries with
+// exponential backoff, and counters for what was delivered, failed or
+// dropped. It never blocks the caller that queues a body, so a slow or
+// dead receiver cannot slow down or refuse the calls it is told about.
+//
+// Each POST carries Content-Type: application/json, X-Tollgate-Timestamp
+// (Unix seconds of the attempt) and, with WithSecret,
+// X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the body>. Network
+// errors, 408, 429 and 5xx are retried; other statuses are final, and
+// redirects are not followed (a redirect could send a signed body
+// elsewhere).
+//
+// It is shared by the admin package's approval notifier and meant for the
+// audit package's alert webhook, so that both sign and retry the same way.
+package webhook
