@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/tollgate-go/tollgate"
-	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/tower"
 )
 
@@ -53,10 +52,11 @@ func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec 
 		return nil, g.internal(ctx, tool, perr), nil
 	}
 	call := tower.Call{
-		Credentials: c.creds,
-		Intent:      c.intent,
-		Request:     tollgate.ToolRequest{Tool: tool, Action: action, Params: p},
-		ApprovalID:  c.approvalID,
+		Credentials:    c.creds,
+		Intent:         c.intent,
+		Request:        tollgate.ToolRequest{Tool: tool, Action: action, Params: p},
+		ApprovalID:     c.approvalID,
+		CredentialsErr: c.agentErr,
 	}
 	var out struct {
 		result any
@@ -64,9 +64,6 @@ func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec 
 		ran    bool
 	}
 	_, terr := g.t.ExecuteCall(ctx, call, func(ctx context.Context) (any, error) {
-		if bad := c.unverified(ctx, tool); bad != nil {
-			return nil, bad
-		}
 		out.result, out.err = exec(ctx)
 		out.ran = true
 		if out.err != nil && ctx.Err() != nil {
@@ -86,29 +83,6 @@ func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec 
 	// The tower returns exec's error or a *tollgate.Error; anything else
 	// is a broken contract, refused rather than trusted.
 	return nil, g.internal(ctx, tool, fmt.Errorf("interceptor: tower returned %T: %w", terr, terr)), nil
-}
-
-// unverified refuses a call whose agent header was malformed when nothing
-// vouched for another identity: the tower has no verifier (so it ran on the
-// zero Agent the front door claimed), or one that accepted no one in
-// particular. With a verifier that checks the claimed agent (legacy HMAC),
-// the zero Agent never verifies and the tower refuses the call itself at
-// the identity stage; with a token verifier, a valid token proves the
-// identity and the broken legacy header is irrelevant.
-func (c *caller) unverified(ctx context.Context, tool string) *tollgate.Error {
-	if c.agentErr == nil {
-		return nil
-	}
-	if a, ok := identity.FromContext(ctx); ok && a.ID != "" {
-		return nil
-	}
-	return &tollgate.Error{
-		Reason:  tollgate.ReasonIdentityInvalid,
-		Stage:   tollgate.StageIdentity,
-		Message: "Tool call denied: Agent identity verification failed.",
-		Tool:    tool,
-		Err:     c.agentErr,
-	}
 }
 
 // internal refuses a call the front door cannot hand to the tower. It is a

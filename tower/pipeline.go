@@ -83,10 +83,14 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 
 func (f *flight) verify() *tollgate.Error {
 	f.agent = f.call.Credentials.Claimed
-	if f.t.verifier == nil {
+	var agent tollgate.Agent
+	err := f.call.CredentialsErr
+	switch {
+	case f.t.verifier != nil:
+		agent, err = f.t.verifier.Verify(f.ctx, f.call.Credentials)
+	case err == nil:
 		return nil
 	}
-	agent, err := f.t.verifier.Verify(f.ctx, f.call.Credentials)
 	if err != nil {
 		const reason = "Agent identity verification failed."
 		e := f.block(tollgate.StageIdentity, tollgate.ReasonIdentityInvalid, reason, "Tool call denied: "+reason)

@@ -168,6 +168,12 @@ type Call struct {
 	// ApprovalID names an approval the caller was given earlier (deferred
 	// approvals).
 	ApprovalID string
+	// CredentialsErr is set by a front door that could not read the
+	// credentials it was sent (a malformed agent header). Without a
+	// verifier the call is refused at the identity stage; with one, the
+	// verifier decides from what remains (a valid token still proves who
+	// is calling).
+	CredentialsErr error
 }
 
 // ExecFunc runs the tool. It receives the context of the call, carrying the

@@ -24,12 +24,13 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   check        ask what the gateway would do with one call, and why
   lint         find load errors and rules that are shadowed, dead or downgraded
   keygen       create an Ed25519 key pair and its JWKS
+  identity     mint and inspect signed agent tokens
   manifest     sign, verify and hash tool manifests
   audit        verify the hash chain of an audit log
   version      print the version
 
 Exit codes: 0 success, 1 failure (a scenario failed, lint errors, a bad
-signature or audit chain), 2 usage or configuration error, and for check
+signature or audit chain, an invalid token), 2 usage or configuration error, and for check
 3 ASK and 4 DENY.
 
 Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
@@ -57,6 +58,7 @@ Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
 		a.checkCmd(),
 		a.lintCmd(),
 		a.keygenCmd(),
+		a.identityCmd(),
 		a.manifestCmd(),
 		a.auditCmd(),
 		a.versionCmd(),

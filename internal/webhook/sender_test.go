@@ -216,6 +216,8 @@ func blockingReceiver(t testing.TB) (url string, arrived <-chan struct{}, releas
 	arr := make(chan struct{}, 16)
 	release = make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Reading the body lets the server notice a client that gives up.
+		_, _ = io.Copy(io.Discard, r.Body)
 		arr <- struct{}{}
 		select {
 		case <-release:

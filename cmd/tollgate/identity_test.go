@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tollgate-go/tollgate/identity"
+)
+
+// mint runs identity mint with args and returns the token.
+func mintToken(t *testing.T, args ...string) string {
+	t.Helper()
+	r := cli(t, nil, append([]string{"identity", "mint"}, args...)...).want(t, 0)
+	token := strings.TrimSuffix(r.stdout, "\n")
+	if strings.Count(token, ".") != 2 || strings.ContainsAny(token, " \n") {
+		t.Fatalf("mint printed %q, want one token line", r.stdout)
+	}
+	return token
+}
+
+func TestIdentityMintInspect(t *testing.T) {
+	k := newKeys(t)
+	token := mintToken(t, "--key", k.priv, "--agent", "worker-agent", "--version", "2.1.0", "--owner", "ops-team",
+		"--delegated-by", "orchestrator,router", "--aud", "tickets", "--iss", "https://issuer.example", "--ttl", "10m")
+
+	r := cli(t, nil, "identity", "inspect", "--jwks", k.jwks, "--aud", "tickets", "--iss", "https://issuer.example", token).want(t, 0)
+	for _, want := range []string{
+		"valid: signed by key ", " (EdDSA)\n",
+		"agent_id:     worker-agent\n", "version:      2.1.0\n", "owner:        ops-team\n",
+		"delegated_by: orchestrator, router (root first)\n",
+		"chain:        orchestrator → router → worker-agent\n",
+		"issuer:       https://issuer.example\n", "audience:     tickets\n",
+		"(expires in ", "jti:          ",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// From stdin, and without --aud (any audience, shown).
+	cli(t, strings.NewReader(token+"\n"), "identity", "inspect", "--jwks", k.jwks, "-").want(t, 0)
+
+	// The library verifier agrees with the CLI.
+	keys, err := identity.NewJWKSFile(k.jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := identity.NewJWTVerifier(keys, identity.WithAudience("tickets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.VerifyToken(context.Background(), token)
+	if err != nil || c.Agent.ID != "worker-agent" || !slices.Equal(c.Agent.DelegatedBy, []string{"orchestrator", "router"}) {
+		t.Fatalf("library: %+v, %v", c, err)
+	}
+}
+
+func TestIdentityInspectRefuses(t *testing.T) {
+	k := newKeys(t)
+	other := newKeys(t)
+	base := []string{"--key", k.priv, "--agent", "a", "--version", "1", "--owner", "o", "--aud", "tickets"}
+	token := mintToken(t, base...)
+	direct := mintToken(t, append(base, "--kid", "not-the-kid")...)
+	parts := strings.Split(token, ".")
+	tampered := parts[0] + "." + parts[1][:len(parts[1])-2] + "x" + parts[1][len(parts[1])-1:] + "." + parts[2]
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong audience", []string{"--jwks", k.jwks, "--aud", "billing", token}, "invalid audience"},
+		{"wrong issuer", []string{"--jwks", k.jwks, "--iss", "https://other.example", token}, "iss claim is required"},
+		{"another key set", []string{"--jwks", other.jwks, token}, "unknown key id"},
+		{"unknown kid", []string{"--jwks", k.jwks, direct}, "unknown key id"},
+		{"tampered", []string{"--jwks", k.jwks, tampered}, "token is invalid"},
+		{"garbage", []string{"--jwks", k.jwks, "not-a-token"}, "malformed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cli(t, nil, append([]string{"identity", "inspect"}, tt.args...)...).want(t, 1).oneLineErr(t, tt.want)
+		})
+	}
+}
+
+func TestIdentityUsageErrors(t *testing.T) {
+	k := newKeys(t)
+	mint := []string{"identity", "mint", "--key", k.priv, "--agent", "a", "--version", "1", "--owner", "o"}
+	inspect := []string{"identity", "inspect", "--jwks", k.jwks}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no subcommand", []string{"identity", "mint-please"}, "takes a subcommand"},
+		{"mint without --aud", mint, `"aud"`},
+		{"mint zero ttl", append(mint, "--aud", "x", "--ttl", "0s"), "--ttl must be between"},
+		{"mint long ttl", append(mint, "--aud", "x", "--ttl", "25h"), "--ttl must be between"},
+		{"mint empty delegator", append(mint, "--aud", "x", "--delegated-by", "a,,b"), "empty agent id"},
+		{"mint empty agent", []string{"identity", "mint", "--key", k.priv, "--agent", "", "--version", "1", "--owner", "o", "--aud", "x"}, "agent id"},
+		{"mint missing key", []string{"identity", "mint", "--key", filepath.Join(t.TempDir(), "none.key"), "--agent", "a", "--version", "1", "--owner", "o", "--aud", "x"}, "none.key"},
+		{"mint with a public key", []string{"identity", "mint", "--key", k.pub, "--agent", "a", "--version", "1", "--owner", "o", "--aud", "x"}, "PRIVATE KEY"},
+		{"inspect without a token", inspect, "one TOKEN"},
+		{"inspect without --jwks", []string{"identity", "inspect", "x"}, `"jwks"`},
+		{"inspect negative skew", append(inspect, "--skew", "-1s", "x"), "--skew must not be negative"},
+		{"inspect unreadable JWKS", []string{"identity", "inspect", "--jwks", k.priv, "x"}, "JWKS"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cli(t, nil, tt.args...).want(t, 2).oneLineErr(t, tt.want)
+		})
+	}
+}
