@@ -30,8 +30,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   version      print the version
 
 Exit codes: 0 success, 1 failure (a scenario failed, lint errors, a bad
-signature or audit chain, an invalid token), 2 usage or configuration error, and for check
-3 ASK and 4 DENY.
+signature, audit chain or agent token), 2 usage or configuration error, and
+for check 3 ASK and 4 DENY.
 
 Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
 		Example: `  tollgate test-policy policy.yaml --scenarios test_scenarios.yaml
