@@ -49,13 +49,11 @@
 // other credentials can then identify it; without one, it is an anonymous
 // caller that the policy decides like any other.
 //
-// A malformed HeaderAgent is refused as IDENTITY_INVALID. The interceptor
-// hands the tower the zero Agent with the headers: a verifier then refuses
-// it at the identity stage (audited as blocked) unless other credentials,
-// such as a bearer token, prove an identity. A tower without a verifier
-// trusts claims as given, so there the interceptor refuses the call itself
-// just before the handler would run: the refusal is audited as a failed
-// execution and counts as a failure for the circuit breaker.
+// A malformed HeaderAgent is refused as IDENTITY_INVALID at the tower's
+// identity stage, audited as blocked: the interceptor hands the tower the
+// zero Agent and the parse error (tower.Call.CredentialsErr). A verifier
+// then decides from the remaining credentials, so a valid bearer token still
+// proves who is calling; without a verifier the call is refused.
 //
 // # Errors
 //

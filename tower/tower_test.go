@@ -409,3 +409,17 @@ func TestSummaryIsCut(t *testing.T) {
 		t.Errorf("stringer summary = %q", got)
 	}
 }
+
+func TestCorrelationIDsAreUUIDv4(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		id := newUUID()
+		if len(id) != 36 || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) || strings.Count(id, "-") != 4 {
+			t.Fatalf("not a UUIDv4: %q", id)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+}

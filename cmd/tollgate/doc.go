@@ -5,6 +5,8 @@
 //	tollgate check --policy P [--manifest M] --call FILE|- [--explain] [--format text|json]
 //	tollgate lint [--policy P]... [--manifest M]... [--format text|json] [--strict]
 //	tollgate keygen --out PREFIX [--force]
+//	tollgate identity mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--ttl 10m] [--iss I] [--kid K]
+//	tollgate identity inspect --jwks FILE [--aud X] [--iss I] [--skew D] TOKEN|-
 //	tollgate manifest sign FILE (--key PRIV | --hmac-secret-env VAR) [--out SIG]
 //	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
 //	tollgate manifest hash FILE
@@ -17,10 +19,12 @@
 // call and why; lint finds rules that are shadowed, can never match or will
 // be downgraded; keygen and manifest sign/verify implement the manifest
 // release flow with Ed25519 (and Tollgate's HMAC .sig for compatibility);
-// audit verify checks an audit log's hash chain.
+// identity mint and inspect sign and check the agent tokens that
+// identity.NewJWTVerifier accepts; audit verify checks an audit log's hash
+// chain.
 //
-// Exit codes: 0 success; 1 a scenario failed, lint found errors, a signature
-// or audit chain does not verify; 2 usage or configuration error; check
+// Exit codes: 0 success; 1 a scenario failed, lint found errors, a signature,
+// audit chain or agent token does not verify; 2 usage or configuration error; check
 // exits 3 for ASK and 4 for DENY.
 //
 // Tollgate 1.4.0's console script was broken as documented (its
