@@ -423,3 +423,22 @@ func TestCorrelationIDsAreUUIDv4(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestUnreadableCredentialsAreRefusedAtIdentity(t *testing.T) {
+	bad := Call{Credentials: identity.Credentials{}, Intent: intent, Request: req("mock:run"), CredentialsErr: errors.New("malformed x-tollgate-agent header")}
+	tw, rec := newTower(t, &Config{Policy: fixed(tollgate.Allow)})
+	_, err := tw.ExecuteCall(context.Background(), bad, func(context.Context) (any, error) {
+		t.Fatal("ran with unreadable credentials")
+		return nil, nil
+	})
+	te := wantRefusal(t, err, tollgate.ReasonIdentityInvalid)
+	if te.Stage != tollgate.StageIdentity || rec.last(t).Outcome != tollgate.OutcomeBlocked {
+		t.Errorf("refusal = %+v, outcome %s", te, rec.last(t).Outcome)
+	}
+	// A verifier that proves an identity from other credentials decides.
+	byToken := identity.VerifierFunc(func(context.Context, identity.Credentials) (tollgate.Agent, error) { return agent, nil })
+	tw2, _ := newTower(t, &Config{Policy: fixed(tollgate.Allow)}, WithVerifier(byToken))
+	if _, err := tw2.ExecuteCall(context.Background(), bad, ok); err != nil {
+		t.Fatalf("verified by token: %v", err)
+	}
+}

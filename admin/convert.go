@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/admin/adminv1"
+	"github.com/tollgate-go/tollgate/approvals"
+	"github.com/tollgate-go/tollgate/audit"
+	"github.com/tollgate-go/tollgate/grants"
+	"github.com/tollgate-go/tollgate/identity"
+)
+
+// approvalMessage renders a stored request for an admin at now: params and
+// metadata redacted by r (they may hold secrets the admin has no need to
+// see), the legacy signature never included.
+func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *adminv1.Approval {
+	req := &rec.Request
+	a := &adminv1.Approval{
+		Id: req.ID,
+		Agent: &adminv1.Agent{
+			AgentId:      req.Agent.ID,
+			Version:      req.Agent.Version,
+			Owner:        req.Agent.Owner,
+			DelegatedBy:  req.Agent.DelegatedBy,
+			MetadataJson: jsonText(r.Params(req.Agent.Metadata.Without(identity.LegacySignatureKey))),
+		},
+		Intent: &adminv1.Intent{
+			Action:       req.Intent.Action,
+			Reason:       req.Intent.Reason,
+			Confidence:   req.Intent.Confidence,
+			MetadataJson: jsonText(r.Params(req.Intent.Metadata)),
+		},
+		ToolRequest: &adminv1.ToolRequest{
+			Tool:            req.ToolRequest.Tool,
+			Action:          req.ToolRequest.Action,
+			ResourceType:    req.ToolRequest.ResourceType,
+			Effect:          string(req.ToolRequest.Effect),
+			ParamsJson:      jsonText(r.Params(req.ToolRequest.Params)),
+			MetadataJson:    jsonText(r.Params(req.ToolRequest.Metadata)),
+			ManifestVersion: req.ToolRequest.ManifestVersion,
+		},
+		RequestHash: req.RequestHash,
+		Reason:      req.Reason,
+		PolicyId:    req.PolicyID,
+		CreatedAt:   timestamp(rec.CreatedAt),
+		ExpiresAt:   timestamp(req.ExpiresAt),
+		Expired:     !now.Before(req.ExpiresAt),
+		Outcome:     outcomeMessage(rec.Outcome),
+		DecidedBy:   rec.DecidedBy,
+		DecidedAt:   timestamp(rec.DecidedAt),
+		Note:        rec.Note,
+		UsedAt:      timestamp(rec.UsedAt),
+	}
+	return a
+}
+
+func outcomeMessage(o approvals.Outcome) adminv1.Outcome {
+	switch o {
+	case approvals.OutcomeDeferred:
+		return adminv1.Outcome_OUTCOME_PENDING
+	case approvals.OutcomeApproved:
+		return adminv1.Outcome_OUTCOME_APPROVED
+	case approvals.OutcomeDenied:
+		return adminv1.Outcome_OUTCOME_DENIED
+	}
+	return adminv1.Outcome_OUTCOME_UNSPECIFIED
+}
+
+func grantMessage(g grants.Grant, now time.Time) *adminv1.Grant {
+	return &adminv1.Grant{
+		Id:           g.ID,
+		AgentId:      g.AgentID,
+		Effect:       string(g.Effect),
+		Tool:         g.Tool,
+		Action:       g.Action,
+		ResourceType: g.ResourceType,
+		ExpiresAt:    timestamp(g.ExpiresAt),
+		CreatedAt:    timestamp(g.CreatedAt),
+		GrantedBy:    g.GrantedBy,
+		Reason:       g.Reason,
+		MaxUses:      int32(min(g.MaxUses, maxInt32)),
+		Uses:         int32(min(g.Uses, maxInt32)),
+		Revoked:      g.Revoked,
+		Active:       g.Active(now),
+	}
+}
+
+const maxInt32 = 1<<31 - 1
+
+// timestamp is nil for the zero time, so that "not yet" is absent rather
+// than year 1.
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// jsonText renders p as compact JSON in its own key order ("{}" when
+// empty). Stored params came from JSON, so they always marshal; should one
+// not, the admin sees that rather than a silently empty object.
+func jsonText(p tollgate.Params) string {
+	b, err := p.MarshalJSON()
+	if err != nil {
+		return `{"error": "unrenderable value"}`
+	}
+	return string(b)
+}
