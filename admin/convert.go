@@ -18,7 +18,7 @@ import (
 // see), the legacy signature never included.
 func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *adminv1.Approval {
 	req := &rec.Request
-	a := &adminv1.Approval{
+	return &adminv1.Approval{
 		Id: req.ID,
 		Agent: &adminv1.Agent{
 			AgentId:      req.Agent.ID,
@@ -54,7 +54,6 @@ func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *ad
 		Note:        rec.Note,
 		UsedAt:      timestamp(rec.UsedAt),
 	}
-	return a
 }
 
 func outcomeMessage(o approvals.Outcome) adminv1.Outcome {
