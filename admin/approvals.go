@@ -109,7 +109,10 @@ func (s *ApprovalService) approve(ctx context.Context, caller tollgate.Agent, re
 			return nil, errorf(codes.Internal, "%s", summary)
 		}
 		a.grantID = g.ID
-		a.metadata = append(a.metadata, grantMetadata(g)...)
+		a.metadata = append(a.metadata,
+			tollgate.Field{Key: "grant_id", Value: g.ID},
+			tollgate.Field{Key: "grant_expires_at", Value: g.ExpiresAt.UTC().Format(time.RFC3339)},
+			tollgate.Field{Key: "grant_max_uses", Value: json.Number(strconv.Itoa(g.MaxUses))})
 		resp.Grant = grantMessage(g, s.cfg.now())
 		summary = "approved; grant " + g.ID + " created"
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -19,39 +20,39 @@ import (
 func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *adminv1.Approval {
 	req := &rec.Request
 	return &adminv1.Approval{
-		Id: req.ID,
+		Id: text(req.ID),
 		Agent: &adminv1.Agent{
-			AgentId:      req.Agent.ID,
-			Version:      req.Agent.Version,
-			Owner:        req.Agent.Owner,
-			DelegatedBy:  req.Agent.DelegatedBy,
+			AgentId:      text(req.Agent.ID),
+			Version:      text(req.Agent.Version),
+			Owner:        text(req.Agent.Owner),
+			DelegatedBy:  texts(req.Agent.DelegatedBy),
 			MetadataJson: jsonText(r.Params(req.Agent.Metadata.Without(identity.LegacySignatureKey))),
 		},
 		Intent: &adminv1.Intent{
-			Action:       req.Intent.Action,
-			Reason:       req.Intent.Reason,
+			Action:       text(req.Intent.Action),
+			Reason:       text(req.Intent.Reason),
 			Confidence:   req.Intent.Confidence,
 			MetadataJson: jsonText(r.Params(req.Intent.Metadata)),
 		},
 		ToolRequest: &adminv1.ToolRequest{
-			Tool:            req.ToolRequest.Tool,
-			Action:          req.ToolRequest.Action,
-			ResourceType:    req.ToolRequest.ResourceType,
-			Effect:          string(req.ToolRequest.Effect),
+			Tool:            text(req.ToolRequest.Tool),
+			Action:          text(req.ToolRequest.Action),
+			ResourceType:    text(req.ToolRequest.ResourceType),
+			Effect:          text(string(req.ToolRequest.Effect)),
 			ParamsJson:      jsonText(r.Params(req.ToolRequest.Params)),
 			MetadataJson:    jsonText(r.Params(req.ToolRequest.Metadata)),
-			ManifestVersion: req.ToolRequest.ManifestVersion,
+			ManifestVersion: text(req.ToolRequest.ManifestVersion),
 		},
-		RequestHash: req.RequestHash,
-		Reason:      req.Reason,
-		PolicyId:    req.PolicyID,
+		RequestHash: text(req.RequestHash),
+		Reason:      text(req.Reason),
+		PolicyId:    text(req.PolicyID),
 		CreatedAt:   timestamp(rec.CreatedAt),
 		ExpiresAt:   timestamp(req.ExpiresAt),
 		Expired:     !now.Before(req.ExpiresAt),
 		Outcome:     outcomeMessage(rec.Outcome),
-		DecidedBy:   rec.DecidedBy,
+		DecidedBy:   text(rec.DecidedBy),
 		DecidedAt:   timestamp(rec.DecidedAt),
-		Note:        rec.Note,
+		Note:        text(rec.Note),
 		UsedAt:      timestamp(rec.UsedAt),
 	}
 }
@@ -70,16 +71,16 @@ func outcomeMessage(o approvals.Outcome) adminv1.Outcome {
 
 func grantMessage(g grants.Grant, now time.Time) *adminv1.Grant {
 	return &adminv1.Grant{
-		Id:           g.ID,
-		AgentId:      g.AgentID,
-		Effect:       string(g.Effect),
-		Tool:         g.Tool,
-		Action:       g.Action,
-		ResourceType: g.ResourceType,
+		Id:           text(g.ID),
+		AgentId:      text(g.AgentID),
+		Effect:       text(string(g.Effect)),
+		Tool:         text(g.Tool),
+		Action:       text(g.Action),
+		ResourceType: text(g.ResourceType),
 		ExpiresAt:    timestamp(g.ExpiresAt),
 		CreatedAt:    timestamp(g.CreatedAt),
-		GrantedBy:    g.GrantedBy,
-		Reason:       g.Reason,
+		GrantedBy:    text(g.GrantedBy),
+		Reason:       text(g.Reason),
 		MaxUses:      int32(min(g.MaxUses, maxInt32)),
 		Uses:         int32(min(g.Uses, maxInt32)),
 		Revoked:      g.Revoked,
@@ -88,6 +89,19 @@ func grantMessage(g grants.Grant, now time.Time) *adminv1.Grant {
 }
 
 const maxInt32 = 1<<31 - 1
+
+// text makes s valid UTF-8, as proto strings must be: stored values may
+// come from headers that allow any byte, and one such value must not make
+// every list that includes it fail to marshal.
+func text(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+func texts(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = text(s)
+	}
+	return out
+}
 
 // timestamp is nil for the zero time, so that "not yet" is absent rather
 // than year 1.

@@ -51,7 +51,7 @@ func (s *GrantService) createGrant(ctx context.Context, caller tollgate.Agent, r
 		resourceType: "grant",
 		effect:       tollgate.EffectWrite,
 		note:         g.Reason,
-		params:       grantMetadata(g),
+		params:       grantMetadata(g).Without("grant_id"),
 	}
 	g, err = s.store.Create(ctx, g)
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *GrantService) revoke(ctx context.Context, id string) (grants.Grant, err
 
 // grantMetadata lists a grant's fields for the audit record.
 func grantMetadata(g grants.Grant) tollgate.Params {
-	p := tollgate.Params{
+	return tollgate.Params{
 		{Key: "grant_id", Value: g.ID},
 		{Key: "agent_id", Value: g.AgentID},
 		{Key: "tool", Value: g.Tool},
@@ -194,8 +194,4 @@ func grantMetadata(g grants.Grant) tollgate.Params {
 		{Key: "granted_by", Value: g.GrantedBy},
 		{Key: "reason", Value: g.Reason},
 	}
-	if g.ID == "" { // not stored yet
-		p = p[1:]
-	}
-	return p
 }

@@ -5,6 +5,7 @@
 # there and runs them all:
 #
 #   internal/testproto  the shared test service (its generate.sh)
+#   admin/adminv1       the admin API, tollgate.admin.v1 (its doc.go)
 #   examples/tickets    the tickets example service (doc.go)
 #
 # Tools: protoc, from the system package manager (Debian/Ubuntu:

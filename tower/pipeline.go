@@ -37,8 +37,8 @@ type flight struct {
 }
 
 // decide runs every stage that can refuse the call, in Tollgate's order.
-// It returns nil when the call may run. dryRun skips everything that
-// changes state (quota, grant uses, approval requests).
+// It returns nil when the call may run. dryRun skips the circuit breaker,
+// grant uses, approval ids and approvers (see Tower.Decide).
 func (f *flight) decide(dryRun bool) *tollgate.Error {
 	f.stage = tollgate.StageIdentity
 	if err := f.verify(); err != nil {
