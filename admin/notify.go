@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -159,7 +160,7 @@ func NewWebhookNotifier(rawURL string, secret []byte, opts ...WebhookOption) (*W
 	}
 	sender, err := webhook.New(rawURL, append(cfg.opts, webhook.WithSecret(secret))...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("admin: %w", err)
 	}
 	return &WebhookNotifier{sender: sender, redactor: cfg.redactor, now: cfg.now}, nil
 }

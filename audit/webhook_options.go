@@ -4,40 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"time"
 
 	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/internal/webhook"
 )
 
 type webhookConfig struct {
-	redactor  *Redactor
-	client    *http.Client
-	outcomes  []tollgate.Outcome
-	secret    []byte
-	headers   map[string]string
-	queueSize int
-	retries   int
-	clock     func() time.Time
-	sleep     func(context.Context, time.Duration) error
-	err       error // the first invalid option
+	redactor *Redactor
+	outcomes []tollgate.Outcome
+	delivery []webhook.Option // checked by webhook.New
 }
 
 func (c *webhookConfig) validate() error {
-	switch {
-	case c.err != nil:
-		return c.err
-	case c.client == nil:
-		return errors.New("audit: WithHTTPClient: client must not be nil")
-	case len(c.outcomes) == 0:
+	if len(c.outcomes) == 0 {
 		return errors.New("audit: WithOutcomes: give at least one outcome (an empty set would send nothing)")
-	case c.queueSize < 1:
-		return fmt.Errorf("audit: WithQueueSize(%d): the size must be at least 1", c.queueSize)
-	case c.retries < 0:
-		return fmt.Errorf("audit: WithRetries(%d): the count must not be negative", c.retries)
-	case c.clock == nil || c.sleep == nil:
-		return errors.New("audit: WithClock/WithSleep: function must not be nil")
 	}
 	for _, o := range c.outcomes {
 		switch o {
@@ -54,11 +36,14 @@ type webhookOption func(*webhookConfig)
 
 func (f webhookOption) applyWebhook(c *webhookConfig) { f(c) }
 
+// delivery is a WebhookOption that configures the delivery itself.
+func delivery(o webhook.Option) WebhookOption {
+	return webhookOption(func(cfg *webhookConfig) { cfg.delivery = append(cfg.delivery, o) })
+}
+
 // WithHTTPClient sets the client used for deliveries. The default has a 5 s
 // timeout per attempt and does not follow redirects.
-func WithHTTPClient(c *http.Client) WebhookOption {
-	return webhookOption(func(cfg *webhookConfig) { cfg.client = c })
-}
+func WithHTTPClient(c *http.Client) WebhookOption { return delivery(webhook.WithHTTPClient(c)) }
 
 // WithOutcomes sets the outcomes that are sent (default blocked,
 // approval_denied, failed and timeout). An empty list is an error, not the
@@ -70,43 +55,26 @@ func WithOutcomes(outcomes ...tollgate.Outcome) WebhookOption {
 
 // WithSecret signs every body: X-Tollgate-Signature: sha256=<hex
 // HMAC-SHA256(secret, body)>. The secret must not be empty.
-func WithSecret(secret []byte) WebhookOption {
-	secret = append([]byte(nil), secret...)
-	return webhookOption(func(cfg *webhookConfig) {
-		if len(secret) == 0 {
-			cfg.err = errors.New("audit: WithSecret: the secret must not be empty")
-		}
-		cfg.secret = secret
-	})
-}
+func WithSecret(secret []byte) WebhookOption { return delivery(webhook.WithSecret(secret)) }
 
 // WithHeaders adds headers to every request. They may replace
 // Content-Type (as in Tollgate) but not X-Tollgate-Timestamp or
 // X-Tollgate-Signature.
-func WithHeaders(h map[string]string) WebhookOption {
-	h = maps.Clone(h)
-	return webhookOption(func(cfg *webhookConfig) { cfg.headers = h })
-}
+func WithHeaders(h map[string]string) WebhookOption { return delivery(webhook.WithHeaders(h)) }
 
 // WithQueueSize sets how many events may wait for delivery (default 1024).
-func WithQueueSize(n int) WebhookOption {
-	return webhookOption(func(cfg *webhookConfig) { cfg.queueSize = n })
-}
+func WithQueueSize(n int) WebhookOption { return delivery(webhook.WithQueueSize(n)) }
 
 // WithRetries sets how many times a failed delivery is retried (default 3;
 // 0 means one attempt only).
-func WithRetries(n int) WebhookOption {
-	return webhookOption(func(cfg *webhookConfig) { cfg.retries = n })
-}
+func WithRetries(n int) WebhookOption { return delivery(webhook.WithRetries(n)) }
 
 // WithClock sets the clock for X-Tollgate-Timestamp (default time.Now).
-func WithClock(now func() time.Time) WebhookOption {
-	return webhookOption(func(cfg *webhookConfig) { cfg.clock = now })
-}
+func WithClock(now func() time.Time) WebhookOption { return delivery(webhook.WithClock(now)) }
 
 // WithSleep sets how the Webhook waits between retries (default: a timer
 // that stops early when ctx ends). Tests pass a function that records the
 // durations and returns at once.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) WebhookOption {
-	return webhookOption(func(cfg *webhookConfig) { cfg.sleep = sleep })
+	return delivery(webhook.WithSleep(sleep))
 }

@@ -134,17 +134,6 @@ func TestWebhookWithRedactor(t *testing.T) {
 	}
 }
 
-func TestSleepCtx(t *testing.T) {
-	if err := sleepCtx(context.Background(), 0); err != nil {
-		t.Errorf("sleepCtx(0) = %v", err)
-	}
-	cctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := sleepCtx(cctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("sleepCtx on a canceled context = %v", err)
-	}
-}
-
 func TestWebhookRetriesWithBackoff(t *testing.T) {
 	rcv := newReceiver(t, 500, 503, 429)
 	var s sleeps
@@ -157,7 +146,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 	if bodies, _ := rcv.requests(); len(bodies) != 4 {
 		t.Errorf("%d attempts, want 4", len(bodies))
 	}
-	want := []time.Duration{backoffBase, 2 * backoffBase, 4 * backoffBase}
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second}
 	if len(s.d) != len(want) || s.d[0] != want[0] || s.d[1] != want[1] || s.d[2] != want[2] {
 		t.Errorf("backoff %v, want %v", s.d, want)
 	}

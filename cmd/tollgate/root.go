@@ -27,6 +27,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   identity     mint and inspect signed agent tokens
   manifest     sign, verify and hash tool manifests
   audit        verify the hash chain of an audit log
+  approvals    list, show, approve and deny calls waiting for a human (admin API)
+  grants       add, list and revoke grants (admin API)
   version      print the version
 
 Exit codes: 0 success, 1 failure (a scenario failed, lint errors, a bad
@@ -61,6 +63,8 @@ Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
 		a.identityCmd(),
 		a.manifestCmd(),
 		a.auditCmd(),
+		newApprovalsCmd(),
+		newGrantsCmd(),
 		a.versionCmd(),
 	)
 	return root

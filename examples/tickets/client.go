@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/admin"
+	"github.com/tollgate-go/tollgate/admin/adminv1/adminv1connect"
 	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
 	"github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1/ticketsv1connect"
 	"github.com/tollgate-go/tollgate/identity"
@@ -26,12 +28,17 @@ import (
 // supportBot is the agent the demo calls as.
 var supportBot = tollgate.Agent{ID: "support-bot", Version: "1.0", Owner: "help-desk"}
 
+// alice is the human who decides deferred approvals. Her token's "meta"
+// claim gives her the admin role the admin API requires.
+var alice = tollgate.Agent{ID: "alice@example.com", Metadata: tollgate.Params{{Key: admin.RoleKey, Value: admin.DefaultRole}}}
+
 // tokenSource mints the tokens a client sends (identity.Signer.Token).
 type tokenSource = func(context.Context) (string, error)
 
-// newAgentKey returns a fresh agent signing key and the key set that
-// verifies it. A real agent keeps its key (tollgate keygen writes one) and
-// the server reads the public half from a JWKS file or URL.
+// newAgentKey returns a fresh signing key (an agent's, or the admins')
+// and the key set that verifies it. A real agent keeps its key (tollgate
+// keygen writes one) and the server reads the public half from a JWKS file
+// or URL.
 func newAgentKey() (ed25519.PrivateKey, identity.KeySet, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -46,6 +53,20 @@ func newAgentKey() (ed25519.PrivateKey, identity.KeySet, error) {
 func newSigner(key ed25519.PrivateKey, ttl time.Duration) (*identity.Signer, error) {
 	kid := identity.KeyID(key.Public().(ed25519.PublicKey))
 	return identity.NewSigner(key, kid, supportBot, identity.WithAudience(ticketsAudience), identity.WithTTL(ttl))
+}
+
+// newAdminSigner returns alice's signer: tokens for the admin API.
+func newAdminSigner(key ed25519.PrivateKey, ttl time.Duration) (*identity.Signer, error) {
+	kid := identity.KeyID(key.Public().(ed25519.PublicKey))
+	return identity.NewSigner(key, kid, alice, identity.WithAudience(adminAudience), identity.WithTTL(ttl))
+}
+
+// newAdminClient returns a connect-go client of the admin API's
+// ApprovalService at addr, sending tokens from tokens. It needs no
+// Tollgate headers but the token: an admin call is not a tool call.
+func newAdminClient(hc *http.Client, addr string, tokens tokenSource) adminv1connect.ApprovalServiceClient {
+	return adminv1connect.NewApprovalServiceClient(hc, "http://"+addr,
+		connect.WithInterceptors(interceptor.NewConnectClientInterceptor(interceptor.WithTokenSource(tokens))))
 }
 
 // triage is why support-bot calls: every call declares it.
@@ -88,9 +109,10 @@ func newH2CClient() *http.Client {
 type unaryClient interface {
 	GetTicket(context.Context, *ticketsv1.GetTicketRequest) (*ticketsv1.Ticket, error)
 	CloseTicket(context.Context, *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error)
+	DeleteTicket(context.Context, *ticketsv1.DeleteTicketRequest) (*ticketsv1.DeleteTicketResponse, error)
 }
 
-// grpcUnary drops grpc-go's call options from the two methods.
+// grpcUnary drops grpc-go's call options from the unary methods.
 type grpcUnary struct{ c ticketsv1.TicketServiceClient }
 
 func (u grpcUnary) GetTicket(ctx context.Context, r *ticketsv1.GetTicketRequest) (*ticketsv1.Ticket, error) {
@@ -101,12 +123,17 @@ func (u grpcUnary) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketRequ
 	return u.c.CloseTicket(ctx, r)
 }
 
+func (u grpcUnary) DeleteTicket(ctx context.Context, r *ticketsv1.DeleteTicketRequest) (*ticketsv1.DeleteTicketResponse, error) {
+	return u.c.DeleteTicket(ctx, r)
+}
+
 // outcome is what a client learns from a call: the status code and, for a
 // refusal, Tollgate's error details.
 type outcome struct {
 	code       codes.Code
 	message    string
 	reason     string        // ErrorInfo.Reason, Tollgate's reason code
+	approvalID string        // ErrorInfo metadata approvalId, for APPROVAL_PENDING
 	retryAfter time.Duration // RetryInfo, for RATE_LIMITED and CIRCUIT_OPEN
 	violations []*errdetails.BadRequest_FieldViolation
 }
@@ -142,6 +169,7 @@ func (o *outcome) add(detail proto.Message) {
 	switch d := detail.(type) {
 	case *errdetails.ErrorInfo:
 		o.reason = d.GetReason()
+		o.approvalID = d.GetMetadata()["approvalId"]
 	case *errdetails.RetryInfo:
 		o.retryAfter = d.GetRetryDelay().AsDuration()
 	case *errdetails.BadRequest:

@@ -13,11 +13,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 
 	"github.com/tollgate-go/tollgate"
+	"github.com/tollgate-go/tollgate/admin/adminv1"
 	"github.com/tollgate-go/tollgate/audit"
 	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
+	"github.com/tollgate-go/tollgate/interceptor"
 )
 
 // row is one call of the demo: what it is, what Tollgate should make of
@@ -53,21 +56,30 @@ func runDemo(ctx context.Context, w io.Writer, dir, auditPath string) (report, e
 	if err != nil {
 		return report{}, err
 	}
-	g, err := newGateway(dir, auditPath, keys)
+	adminKey, adminKeys, err := newAgentKey()
 	if err != nil {
 		return report{}, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	g, err := newGateway(dir, auditPath, keys, adminKeys)
 	if err != nil {
-		return report{}, errors.Join(err, g.audit.Close())
+		return report{}, err
+	}
+	var listeners [2]net.Listener // tools, admin API
+	for i := range listeners {
+		if listeners[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			for _, l := range listeners[:i] {
+				l.Close()
+			}
+			return report{}, errors.Join(err, g.audit.Close())
+		}
 	}
 	ctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- g.serve(ctx, l) }()
+	go func() { served <- g.serve(ctx, listeners[0], listeners[1]) }()
 
-	fmt.Fprintln(w, "Tollgate tickets example: gRPC and Connect on one port, one pipeline.")
+	fmt.Fprintln(w, "Tollgate tickets example: gRPC and Connect on one port, one pipeline; the admin API on another.")
 	fmt.Fprintln(w)
-	rows, err := script(ctx, l.Addr().String(), key)
+	rows, err := script(ctx, listeners[0].Addr().String(), listeners[1].Addr().String(), key, adminKey)
 	stop()
 	err = errors.Join(err, <-served)
 	if err != nil {
@@ -95,9 +107,14 @@ func runDemo(ctx context.Context, w io.Writer, dir, auditPath string) (report, e
 }
 
 // script makes the demo's calls as support-bot, whose tokens key signs,
-// in order, and returns their rows.
-func script(ctx context.Context, addr string, key ed25519.PrivateKey) ([]row, error) {
+// and as alice, whose admin tokens adminKey signs, in order, and returns
+// their rows. The tools are served at addr, the admin API at adminAddr.
+func script(ctx context.Context, addr, adminAddr string, key, adminKey ed25519.PrivateKey) ([]row, error) {
 	signer, err := newSigner(key, 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	aliceSigner, err := newAdminSigner(adminKey, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +132,7 @@ func script(ctx context.Context, addr string, key ed25519.PrivateKey) ([]row, er
 		note, err := run()
 		rows = append(rows, row{client: client, call: what, decision: decision, want: want, wantReason: reason, got: outcomeOf(err), note: note})
 	}
-	const gr, cn = "grpc-go", "connect"
+	const gr, cn, adm = "grpc-go", "connect", "admin"
 	get := func(client unaryClient, id string) func() (string, error) {
 		return func() (string, error) {
 			t, err := client.GetTicket(ctx, &ticketsv1.GetTicketRequest{TicketId: id})
@@ -158,13 +175,46 @@ func script(ctx context.Context, addr string, key ed25519.PrivateKey) ([]row, er
 		return "", err
 	})
 
-	// Writes and deletes are ASK: the callback approver decides.
+	// Writes are ASK: the callback approver decides while the call waits.
 	call(gr, "CloseTicket T-1001", "ASK → approved", codes.OK, "", closeTicket(gu, "T-1001"))
 	call(cn, "CloseTicket T-2002 (VIP customer)", "ASK → denied", codes.PermissionDenied, tollgate.ReasonApprovalDenied, closeTicket(c, "T-2002"))
-	call(cn, "DeleteTicket T-1003", "ASK → denied", codes.PermissionDenied, tollgate.ReasonApprovalDenied, func() (string, error) {
-		_, err := c.DeleteTicket(ctx, &ticketsv1.DeleteTicketRequest{TicketId: "T-1003"})
-		return "", err
+
+	// Deletes are ASK with ask_mode: deferred. The call returns at once
+	// with an approval id; a human decides through the admin API, on its
+	// own port; the agent retries with the id, and the approved call runs
+	// exactly once.
+	var approvalID string
+	deleteSpam := func(ctx context.Context, client unaryClient) func() (string, error) {
+		return func() (string, error) {
+			_, err := client.DeleteTicket(ctx, &ticketsv1.DeleteTicketRequest{TicketId: "T-1004"})
+			if err != nil {
+				return "", err
+			}
+			return "deleted", nil
+		}
+	}
+	call(cn, "DeleteTicket T-1004", "ASK → deferred", codes.FailedPrecondition, tollgate.ReasonApprovalPending, func() (string, error) {
+		note, err := deleteSpam(ctx, c)()
+		if approvalID = outcomeOf(err).approvalID; approvalID != "" {
+			note = "approvalId in ErrorInfo"
+		}
+		return note, err
 	})
+	approve := func(tokens tokenSource) func() (string, error) {
+		return func() (string, error) {
+			resp, err := newAdminClient(hc, adminAddr, tokens).Approve(ctx, connect.NewRequest(&adminv1.ApproveRequest{Id: approvalID, Note: "spam"}))
+			if err != nil {
+				return "", err
+			}
+			return "by " + resp.Msg.GetApproval().GetDecidedBy(), nil
+		}
+	}
+	call(adm, "Approve it with support-bot's own token", "not an admin", codes.Unauthenticated, "", approve(signer.Token))
+	call(adm, "Approve it as alice (admin role)", "approved", codes.OK, "", approve(aliceSigner.Token))
+	retry := interceptor.ContextWithApprovalID(ctx, approvalID)
+	call(cn, "DeleteTicket T-1004, with the approval id", "ASK → approved", codes.OK, "", deleteSpam(retry, c))
+	call(gr, "DeleteTicket T-1004, same approval id again", "ASK → used up", codes.PermissionDenied, tollgate.ReasonApprovalDenied, deleteSpam(retry, gu))
+
 	// A malformed call is refused before anyone is asked.
 	call(gr, `CloseTicket "T-1 OR 1=1"`, "DENY", codes.InvalidArgument, tollgate.ReasonParamsInvalid, closeTicket(gu, "T-1 OR 1=1"))
 

@@ -8,22 +8,26 @@
 // (package tower): signed agent tokens (identity.NewJWTVerifier, sent by
 // the clients' identity.Signer), an in-memory circuit breaker, the
 // rate limits and network policy of policy.yaml, the tool manifest
-// manifest.yaml, a callback approver standing in for a human, and a
-// hash-chained audit log.
+// manifest.yaml, a callback approver standing in for a human, deferred
+// approvals and grants, and a hash-chained audit log. Deletions wait for a
+// human, who decides through Tollgate's admin API (package admin), served
+// on a second port (--admin, default 127.0.0.1:8081) to admins only.
 //
 //	go run ./examples/tickets               # the narrated demo, then exit
 //	go run ./examples/tickets --serve :8080 # serve until interrupted
 //	go run ./examples/tickets --serve :8080 --jwks agent.jwks.json
+//	go run ./cmd/tollgate approvals list --addr 127.0.0.1:8081 --insecure
 //
 // The demo starts the server on a free loopback port, calls it with a
-// grpc-go client and a connect-go client, prints one table row per call
+// grpc-go client and a connect-go client, approves a deletion through the
+// admin API, prints one table row per call
 // (what Tollgate decides, the status the client got), verifies the audit
 // chain and exits 0, or 1 when a call did not end as expected. See
 // README.md.
 //
 // The files: server.go is the service (it knows nothing of Tollgate),
-// wiring.go builds the pipeline and the server, client.go the agent's
-// clients, demo.go the narrated calls.
+// wiring.go builds the pipeline, the server and the admin API, client.go
+// the agent's and the admin's clients, demo.go the narrated calls.
 package main
 
 // The service code in gen/ is generated for grpc-go and, with the "simple"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,13 +18,16 @@ import (
 )
 
 func main() {
-	serveAddr := flag.String("serve", "", "only serve on `ADDR` (such as 127.0.0.1:8080) until interrupted")
-	auditPath := flag.String("audit", "", "write the audit log to `FILE` (default: a temporary file, removed on exit)")
-	jwksPath := flag.String("jwks", "", "with --serve, verify agent tokens with the keys in `FILE`, such as tollgate keygen's PREFIX.jwks.json (default: a fresh key, with a token for support-bot printed)")
+	var o options
+	flag.StringVar(&o.addr, "serve", "", "only serve on `ADDR` (such as 127.0.0.1:8080) until interrupted")
+	flag.StringVar(&o.adminAddr, "admin", "127.0.0.1:8081", "with --serve, serve the admin API on `ADDR` (approvals, grants)")
+	flag.StringVar(&o.auditPath, "audit", "", "write the audit log to `FILE` (default: a temporary file, removed on exit)")
+	flag.StringVar(&o.jwksPath, "jwks", "", "with --serve, verify agent tokens with the keys in `FILE`, such as tollgate keygen's PREFIX.jwks.json (default: a fresh key, with a token for support-bot printed)")
+	flag.StringVar(&o.adminJWKSPath, "admin-jwks", "", "with --serve, verify admin tokens with the keys in `FILE` (default: a fresh key, with a token for alice printed)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *serveAddr, *auditPath, *jwksPath)
+	err := run(ctx, o)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tickets:", err)
@@ -31,39 +35,55 @@ func main() {
 	}
 }
 
-// run runs the demo, or with addr set serves until ctx ends, verifying
-// agent tokens with the keys in jwksPath. The configuration and, unless
-// auditPath says otherwise, the audit log live in a temporary directory.
-func run(ctx context.Context, addr, auditPath, jwksPath string) error {
+// options are the command line's.
+type options struct {
+	addr, adminAddr         string
+	auditPath               string
+	jwksPath, adminJWKSPath string
+}
+
+// run runs the demo, or with o.addr set serves the tools there and the
+// admin API on o.adminAddr until ctx ends, verifying agent and admin
+// tokens with the keys in the JWKS files. The configuration and, unless
+// o.auditPath says otherwise, the audit log live in a temporary directory.
+func run(ctx context.Context, o options) error {
 	dir, err := os.MkdirTemp("", "tollgate-tickets-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	where := auditPath
+	auditPath, where := o.auditPath, o.auditPath
 	if auditPath == "" {
 		auditPath = filepath.Join(dir, "audit.jsonl")
 		where = auditPath + " (removed on exit; --audit FILE keeps it)"
 	}
-	if addr == "" {
+	if o.addr == "" {
 		_, err := runDemo(ctx, os.Stdout, dir, auditPath)
 		return err
 	}
 
-	keys, err := serveKeys(jwksPath)
+	keys, err := serveKeys(o.jwksPath, "support-bot", "TOKEN", newSigner)
 	if err != nil {
 		return err
 	}
-	g, err := newGateway(dir, auditPath, keys)
+	adminKeys, err := serveKeys(o.adminJWKSPath, "alice (admin)", "TOLLGATE_ADMIN_TOKEN", newAdminSigner)
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", addr)
+	g, err := newGateway(dir, auditPath, keys, adminKeys)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return errors.Join(err, g.audit.Close())
 	}
-	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: audit log %s\n", l.Addr(), where)
-	if err := g.serve(ctx, l); err != nil {
+	adminL, err := net.Listen("tcp", o.adminAddr)
+	if err != nil {
+		return errors.Join(err, l.Close(), g.audit.Close())
+	}
+	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\n", l.Addr(), adminL.Addr(), where)
+	if err := g.serve(ctx, l, adminL); err != nil {
 		return err
 	}
 	lines, err := audit.VerifyFile(auditPath)
@@ -74,10 +94,12 @@ func run(ctx context.Context, addr, auditPath, jwksPath string) error {
 	return nil
 }
 
-// serveKeys returns the agent keys the server trusts: those of the JWKS
-// file at path, or, without one, a fresh key whose token for support-bot
-// (valid for an hour) is printed, so grpcurl and curl have one to send.
-func serveKeys(path string) (identity.KeySet, error) {
+// serveKeys returns the keys the server trusts for one kind of token:
+// those of the JWKS file at path, or, without one, a fresh key whose
+// token for who (minted by mint, valid for an hour) is printed as
+// variable=token, so that grpcurl, curl and the tollgate CLI have one to
+// send.
+func serveKeys(path, who, variable string, mint func(ed25519.PrivateKey, time.Duration) (*identity.Signer, error)) (identity.KeySet, error) {
 	if path != "" {
 		return identity.NewJWKSFile(path)
 	}
@@ -85,7 +107,7 @@ func serveKeys(path string) (identity.KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := newSigner(key, time.Hour)
+	signer, err := mint(key, time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +115,6 @@ func serveKeys(path string) (identity.KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "tickets: token for support-bot, valid for an hour:\nTOKEN=%s\n", token)
+	fmt.Fprintf(os.Stderr, "tickets: token for %s, valid for an hour:\n%s=%s\n", who, variable, token)
 	return keys, nil
 }

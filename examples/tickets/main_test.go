@@ -41,7 +41,11 @@ func TestDemo(t *testing.T) {
 		{"AssignTicket T-1001 (not in manifest)", codes.PermissionDenied, tollgate.ReasonPolicyDenied, ""},
 		{"CloseTicket T-1001", codes.OK, "", "solved"},
 		{"CloseTicket T-2002 (VIP customer)", codes.PermissionDenied, tollgate.ReasonApprovalDenied, ""},
-		{"DeleteTicket T-1003", codes.PermissionDenied, tollgate.ReasonApprovalDenied, ""},
+		{"DeleteTicket T-1004", codes.FailedPrecondition, tollgate.ReasonApprovalPending, "approvalId in ErrorInfo"},
+		{"Approve it with support-bot's own token", codes.Unauthenticated, "", ""},
+		{"Approve it as alice (admin role)", codes.OK, "", "by alice@example.com"},
+		{"DeleteTicket T-1004, with the approval id", codes.OK, "", "deleted"},
+		{"DeleteTicket T-1004, same approval id again", codes.PermissionDenied, tollgate.ReasonApprovalDenied, ""},
 		{`CloseTicket "T-1 OR 1=1"`, codes.InvalidArgument, tollgate.ReasonParamsInvalid, ""},
 		{"GetTicket T-1003 (3rd this minute)", codes.OK, "", "Password reset"},
 		{"GetTicket T-2002 (4th this minute)", codes.ResourceExhausted, tollgate.ReasonRateLimited, ""},
@@ -84,11 +88,11 @@ func TestDemo(t *testing.T) {
 			t.Errorf("call %d (%s): violations %v, want field %q", n, r.client, r.got.violations, field)
 		}
 	}
-	checkDetails(8, false, "ticket_id") // grpc-go
-	checkDetails(10, true, "")          // grpc-go
-	checkDetails(11, false, "url")      // connect
-	checkDetails(16, true, "")          // grpc-go
-	checkDetails(17, false, "status")   // grpc-go, bidi
+	checkDetails(12, false, "ticket_id") // grpc-go
+	checkDetails(14, true, "")           // grpc-go
+	checkDetails(15, false, "url")       // connect
+	checkDetails(20, true, "")           // grpc-go
+	checkDetails(21, false, "status")    // grpc-go, bidi
 
 	// Every call is audited, each bidi message separately.
 	if rep.auditLines < len(want) {
@@ -110,8 +114,9 @@ func TestDemo(t *testing.T) {
 
 // TestServe checks what `--serve` offers besides the tools: the health
 // service passes through ungated, Connect's JSON over HTTP/1.1 (curl) is
-// gated like the rest, and cancelling the context stops the server with
-// an intact audit chain.
+// gated like the rest, the admin API is on its own listener only and
+// refuses callers without an admin token, and cancelling the context stops
+// both servers with an intact audit chain.
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	auditPath := filepath.Join(dir, "audit.jsonl")
@@ -119,18 +124,20 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := newGateway(dir, auditPath, keys)
+	g, err := newGateway(dir, auditPath, keys, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ls [2]net.Listener
+	for i := range ls {
+		if ls[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- g.serve(ctx, l) }()
-	addr := l.Addr().String()
+	go func() { served <- g.serve(ctx, ls[0], ls[1]) }()
+	addr, adminAddr := ls[0].Addr().String(), ls[1].Addr().String()
 
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -151,6 +158,22 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"unauthenticated"`) {
 		t.Errorf("Connect JSON call without identity: %d %s", resp.StatusCode, body)
+	}
+
+	// The admin API answers on its own port, and only there.
+	const listPending = "/tollgate.admin.v1.ApprovalService/ListPending"
+	for _, tc := range []struct {
+		addr string
+		want int
+	}{{adminAddr, http.StatusUnauthorized}, {addr, http.StatusNotFound}} {
+		resp, err := http.Post("http://"+tc.addr+listPending, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s on %s: HTTP %d, want %d", listPending, tc.addr, resp.StatusCode, tc.want)
+		}
 	}
 
 	stop()
@@ -197,19 +220,23 @@ func TestNewGatewayErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newGateway(filepath.Join(dir, "missing"), filepath.Join(dir, "audit.jsonl"), keys); !errors.Is(err, os.ErrNotExist) {
+	if _, err := newGateway(filepath.Join(dir, "missing"), filepath.Join(dir, "audit.jsonl"), keys, keys); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("config dir missing: %v, want a not-exist error", err)
 	}
 	// The audit log's path is a directory: the gateway refuses to start
 	// rather than serve unaudited.
-	if _, err := newGateway(dir, dir, keys); err == nil {
+	if _, err := newGateway(dir, dir, keys, keys); err == nil {
 		t.Error("audit path is a directory: no error")
 	}
 	// No agent keys: no gateway that would trust any caller.
-	if _, err := newGateway(dir, filepath.Join(dir, "audit.jsonl"), nil); err == nil {
+	if _, err := newGateway(dir, filepath.Join(dir, "audit.jsonl"), nil, keys); err == nil {
 		t.Error("no agent keys: no error")
 	}
-	if _, err := serveKeys(filepath.Join(dir, "missing.jwks.json")); !errors.Is(err, os.ErrNotExist) {
+	// No admin keys: no admin API that would trust any caller.
+	if _, err := newGateway(dir, filepath.Join(dir, "audit.jsonl"), keys, nil); err == nil {
+		t.Error("no admin keys: no error")
+	}
+	if _, err := serveKeys(filepath.Join(dir, "missing.jwks.json"), "support-bot", "TOKEN", newSigner); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing JWKS: %v, want a not-exist error", err)
 	}
 }

@@ -36,6 +36,7 @@ func newDesk() *desk {
 		{TicketId: "T-1002", Subject: "Invoice sent twice", Customer: "globex", Queue: "billing"},
 		{TicketId: "T-1003", Subject: "Password reset", Customer: "initech", Queue: "support"},
 		{TicketId: "T-2002", Subject: "Outage at headquarters", Customer: "umbrella", Queue: "support", Vip: true},
+		{TicketId: "T-1004", Subject: "You have won a cruise", Customer: "spam", Queue: "billing"},
 	} {
 		t.Status = "open"
 		d.tickets[t.TicketId] = t

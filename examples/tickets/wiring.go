@@ -17,11 +17,13 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/tollgate-go/tollgate/admin"
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/breaker"
 	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
 	"github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1/ticketsv1connect"
+	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/interceptor"
 	"github.com/tollgate-go/tollgate/tower"
@@ -37,8 +39,14 @@ var config embed.FS
 // token minted for another service is refused here.
 const ticketsAudience = "tickets"
 
+// adminAudience is the audience admin tokens must name: the admin API. An
+// agent's token for the tickets service is refused there, and an admin's
+// token is refused by the tickets service.
+const adminAudience = "tickets-admin"
+
 // gateway is the server: the help desk behind one HTTP handler that serves
-// grpc-go and connect-go, both gated by the same Tollgate tower.
+// grpc-go and connect-go, both gated by the same Tollgate tower, and the
+// admin API behind another, for a listener of its own.
 type gateway struct {
 	desk    *desk
 	breaker *breaker.Breakers
@@ -46,12 +54,19 @@ type gateway struct {
 	grpc    *grpc.Server
 	health  *health.Server
 	handler http.Handler
+
+	// Deferred approvals wait here until an admin decides them; grants
+	// let ASK calls through without asking.
+	approvals *approvals.MemoryStore
+	grants    *grants.Memory
+	adminGRPC *grpc.Server
+	admin     http.Handler
 }
 
 // newGateway loads the configuration (copied to dir, where tower.LoadFiles
-// reads it), verifies agent tokens with agentKeys and writes the
-// hash-chained audit log to auditPath.
-func newGateway(dir, auditPath string, agentKeys identity.KeySet) (*gateway, error) {
+// reads it), verifies agent tokens with agentKeys and admin tokens with
+// adminKeys, and writes the hash-chained audit log to auditPath.
+func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet) (*gateway, error) {
 	files, err := writeConfig(dir)
 	if err != nil {
 		return nil, err
@@ -66,7 +81,13 @@ func newGateway(dir, auditPath string, agentKeys identity.KeySet) (*gateway, err
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{desk: newDesk()}
+	// Admins prove who they are with tokens for the admin API whose "meta"
+	// claim carries "role": "admin".
+	adminTokens, err := identity.NewJWTVerifier(adminKeys, identity.WithAudience(adminAudience))
+	if err != nil {
+		return nil, err
+	}
+	g := &gateway{desk: newDesk(), approvals: approvals.NewMemoryStore(), grants: grants.NewMemory()}
 	// Three failures in a row open a tool's circuit for 30 seconds.
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
@@ -78,8 +99,15 @@ func newGateway(dir, auditPath string, agentKeys identity.KeySet) (*gateway, err
 		tower.WithVerifier(tokens),
 		tower.WithBreaker(g.breaker),
 		tower.WithApprover(approvals.Callback(g.approve)),
+		// Rules with ask_mode: deferred (deleting a ticket) park the call
+		// here for an admin instead of asking the approver.
+		tower.WithApprovalStore(g.approvals, time.Hour),
+		tower.WithGrants(g.grants),
 		tower.WithAuditSink(g.audit),
 	)
+	if err == nil {
+		err = g.adminRoutes(adminTokens)
+	}
 	if err != nil {
 		return nil, errors.Join(err, g.audit.Close())
 	}
@@ -119,10 +147,38 @@ func (g *gateway) routes(t *tower.Tower) {
 	mux := http.NewServeMux()
 	mux.Handle(ticketsv1connect.NewTicketServiceHandler(connectDesk{g.desk},
 		connect.WithInterceptors(interceptor.NewConnectInterceptor(t, notTools))))
+	g.handler = grpcOrConnect(g.grpc, mux)
+}
 
-	g.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// adminRoutes builds the admin API's handler: approvals and grants over
+// grpc-go and connect-go, authenticated by verifier, with the admin role
+// required, and every decision written to the same audit log as the tool
+// calls. It has no Tollgate interceptors: admin calls are not tool calls.
+func (g *gateway) adminRoutes(verifier identity.Verifier) error {
+	opts := []admin.Option{admin.WithVerifier(verifier), admin.WithAuditSink(g.audit), admin.WithGrantStore(g.grants)}
+	approvalsAPI, err := admin.NewApprovalService(g.approvals, opts...)
+	if err != nil {
+		return err
+	}
+	grantsAPI, err := admin.NewGrantService(g.grants, opts...)
+	if err != nil {
+		return err
+	}
+	g.adminGRPC = grpc.NewServer()
+	approvalsAPI.RegisterGRPC(g.adminGRPC)
+	grantsAPI.RegisterGRPC(g.adminGRPC)
+	mux := http.NewServeMux()
+	mux.Handle(approvalsAPI.ConnectHandler())
+	mux.Handle(grantsAPI.ConnectHandler())
+	g.admin = grpcOrConnect(g.adminGRPC, mux)
+	return nil
+}
+
+// grpcOrConnect hands gRPC requests to s and everything else to mux.
+func grpcOrConnect(s *grpc.Server, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isGRPC(r) {
-			g.grpc.ServeHTTP(w, r)
+			s.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -140,30 +196,35 @@ func isGRPC(r *http.Request) bool {
 // shutdownGrace is how long calls in flight get to finish on shutdown.
 const shutdownGrace = 5 * time.Second
 
-// serve serves on l, HTTP/1.1 and HTTP/2 without TLS, until ctx ends; then
-// it stops gracefully: health turns NOT_SERVING, the listener closes, and
-// calls in flight get shutdownGrace to finish. It closes the audit log.
-func (g *gateway) serve(ctx context.Context, l net.Listener) error {
+// serve serves the tools on l and the admin API on adminL, HTTP/1.1 and
+// HTTP/2 without TLS, until ctx ends; then it stops gracefully: health
+// turns NOT_SERVING, the listeners close, and calls in flight get
+// shutdownGrace to finish. It closes the audit log.
+func (g *gateway) serve(ctx context.Context, l, adminL net.Listener) error {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: g.handler, Protocols: &protocols, ReadHeaderTimeout: 10 * time.Second}
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	servers := []*http.Server{
+		{Handler: g.handler, Protocols: &protocols, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: g.admin, Protocols: &protocols, ReadHeaderTimeout: 10 * time.Second},
+	}
+	served := make(chan error, len(servers))
+	for i, l := range []net.Listener{l, adminL} {
+		go func() { served <- servers[i].Serve(l) }()
+	}
 	var err error
 	select {
-	case err = <-served:
+	case err = <-served: // one failed: stop the other too
 	case <-ctx.Done():
 		g.health.Shutdown()
-		stop, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		err = srv.Shutdown(stop)
-		cancel()
 	}
+	stop, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	for _, srv := range servers {
+		err = errors.Join(err, srv.Shutdown(stop))
+	}
+	cancel()
 	g.grpc.Stop()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	g.adminGRPC.Stop()
 	return errors.Join(err, g.audit.Close())
 }
 

@@ -11,6 +11,7 @@
 // redirects are not followed (a redirect could send a signed body
 // elsewhere).
 //
-// It is shared by the admin package's approval notifier and meant for the
-// audit package's alert webhook, so that both sign and retry the same way.
+// It is shared by the audit package's alert webhook and the admin
+// package's approval notifier, so that both sign and retry the same way.
+// Errors are prefixed "webhook:"; callers add their own package's prefix.
 package webhook
