@@ -5,12 +5,14 @@
 //	tollgate check --policy P [--manifest M] --call FILE|- [--explain] [--format text|json]
 //	tollgate lint [--policy P]... [--manifest M]... [--format text|json] [--strict]
 //	tollgate keygen --out PREFIX [--force]
-//	tollgate identity mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--ttl 10m] [--iss I] [--kid K]
+//	tollgate identity mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta K=V]... [--ttl 10m] [--iss I] [--kid K]
 //	tollgate identity inspect --jwks FILE [--aud X] [--iss I] [--skew D] TOKEN|-
 //	tollgate manifest sign FILE (--key PRIV | --hmac-secret-env VAR) [--out SIG]
 //	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
 //	tollgate manifest hash FILE
 //	tollgate audit verify FILE
+//	tollgate approvals list|show ID|approve ID [--note N] [--grant-ttl D --grant-max-uses N]|deny ID [--note N] --addr HOST:PORT [--protocol connect|grpc] [--insecure] [--token-file F]
+//	tollgate grants add --agent A --tool T --ttl D [--effect E] [--action X] [--resource-type R] [--max-uses N] [--reason R]|list [--agent A] [--all]|revoke ID --addr HOST:PORT
 //	tollgate version
 //
 // test-policy runs Tollgate 1.4.0 scenario files (its format, defaults,
@@ -21,11 +23,14 @@
 // release flow with Ed25519 (and Tollgate's HMAC .sig for compatibility);
 // identity mint and inspect sign and check the agent tokens that
 // identity.NewJWTVerifier accepts; audit verify checks an audit log's hash
-// chain.
+// chain; approvals and grants talk to a running gateway's admin API
+// (package admin) with an admin token from --token-file or
+// $TOLLGATE_ADMIN_TOKEN.
 //
 // Exit codes: 0 success; 1 a scenario failed, lint found errors, a signature,
-// audit chain or agent token does not verify; 2 usage or configuration error; check
-// exits 3 for ASK and 4 for DENY.
+// audit chain or agent token does not verify, the admin API refused the
+// request; 2 usage, configuration or connection error; check exits 3 for
+// ASK and 4 for DENY.
 //
 // Tollgate 1.4.0's console script was broken as documented (its
 // `tollgate test-policy ...` form was rejected), had no signing commands,

@@ -46,11 +46,11 @@ inspects them: the claims, the delegation chain, and why a token is refused.
 func (a *app) identityMintCmd() *cobra.Command {
 	var (
 		keyPath, agentID, version, owner, audience, issuer, kid string
-		delegatedBy                                             []string
+		delegatedBy, meta                                       []string
 		ttl                                                     time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--ttl 10m] [--iss I] [--kid K]",
+		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--ttl 10m] [--iss I] [--kid K]",
 		Short: "Print a signed, short-lived agent token",
 		Long: `mint signs an agent token (EdDSA) with an Ed25519 private key in PKCS#8 PEM,
 such as tollgate keygen's PREFIX.key, and prints it.
@@ -58,10 +58,14 @@ such as tollgate keygen's PREFIX.key, and prints it.
 The token says who the agent is (sub, ver, owner), who delegated to it
 (--delegated-by, root first, carried as nested RFC 8693 "act" claims), which
 service it is for (aud) and, optionally, who issued it (iss); it expires
-after --ttl. The kid is derived from the key as keygen derives it, so the
+after --ttl. --meta adds signed agent metadata (the "meta" claim), which
+policies read as agent.environment / agent.role and the admin API reads as
+the admin role (--meta role=admin). The kid is derived from the key as keygen derives it, so the
 token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 		Example: `  tollgate identity mint --key agent.key --agent worker-agent --version 2.1.0 --owner ops-team \
-    --delegated-by orchestrator,router --aud tickets --ttl 10m`,
+    --delegated-by orchestrator,router --aud tickets --ttl 10m
+  tollgate identity mint --key admin.key --agent alice --version 1 --owner sec-team \
+    --meta role=admin --aud tollgate-admin --ttl 15m`,
 		Args: args(0, "no arguments (flags only)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ttl <= 0 || ttl > maxMintTTL {
@@ -80,6 +84,16 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 				kid = identity.KeyID(priv.Public().(ed25519.PublicKey))
 			}
 			agent := tollgate.Agent{ID: agentID, Version: version, Owner: owner, DelegatedBy: delegatedBy}
+			for _, kv := range meta {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usageError(cmd, fmt.Sprintf("--meta %q: want KEY=VALUE", kv))
+				}
+				if _, dup := agent.Metadata.Get(k); dup {
+					return usageError(cmd, fmt.Sprintf("--meta %s given twice", k))
+				}
+				agent.Metadata = append(agent.Metadata, tollgate.Field{Key: k, Value: v})
+			}
 			opts := []identity.SignerOption{identity.WithAudience(audience), identity.WithTTL(ttl)}
 			if issuer != "" {
 				opts = append(opts, identity.WithIssuer(issuer))
@@ -102,6 +116,7 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 	f.StringVar(&version, "version", "", "agent version (`V`)")
 	f.StringVar(&owner, "owner", "", "agent owner (`O`)")
 	f.StringSliceVar(&delegatedBy, "delegated-by", nil, "delegation chain, root first (`A,B`)")
+	f.StringArrayVar(&meta, "meta", nil, "signed agent metadata (`KEY=VALUE`), repeatable; e.g. role=admin")
 	f.DurationVar(&ttl, "ttl", identity.DefaultTokenTTL, "lifetime of the token")
 	f.StringVar(&audience, "aud", "", "audience: the service the token is for (`X`)")
 	f.StringVar(&issuer, "iss", "", "issuer (`I`), optional")

@@ -85,6 +85,30 @@ func TestIdentityInspectRefuses(t *testing.T) {
 	}
 }
 
+func TestIdentityMintMeta(t *testing.T) {
+	k := newKeys(t)
+	token := mintToken(t, "--key", k.priv, "--agent", "alice", "--version", "1", "--owner", "sec",
+		"--meta", "role=admin", "--meta", "environment=prod", "--aud", "tollgate-admin")
+	keys, err := identity.NewJWKSFile(k.jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := identity.NewJWTVerifier(keys, identity.WithAudience("tollgate-admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.VerifyToken(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role, _ := c.Agent.Metadata.Get("role"); role != "admin" {
+		t.Errorf("role = %v, metadata %v", role, c.Agent.Metadata)
+	}
+	if env, _ := c.Agent.Metadata.Get("environment"); env != "prod" {
+		t.Errorf("environment = %v", env)
+	}
+}
+
 func TestIdentityUsageErrors(t *testing.T) {
 	k := newKeys(t)
 	mint := []string{"identity", "mint", "--key", k.priv, "--agent", "a", "--version", "1", "--owner", "o"}
@@ -99,6 +123,8 @@ func TestIdentityUsageErrors(t *testing.T) {
 		{"mint zero ttl", append(mint, "--aud", "x", "--ttl", "0s"), "--ttl must be between"},
 		{"mint long ttl", append(mint, "--aud", "x", "--ttl", "25h"), "--ttl must be between"},
 		{"mint empty delegator", append(mint, "--aud", "x", "--delegated-by", "a,,b"), "empty agent id"},
+		{"mint meta without =", append(mint, "--aud", "x", "--meta", "role"), "want KEY=VALUE"},
+		{"mint meta twice", append(mint, "--aud", "x", "--meta", "role=a", "--meta", "role=b"), "given twice"},
 		{"mint empty agent", []string{"identity", "mint", "--key", k.priv, "--agent", "", "--version", "1", "--owner", "o", "--aud", "x"}, "agent id"},
 		{"mint missing key", []string{"identity", "mint", "--key", filepath.Join(t.TempDir(), "none.key"), "--agent", "a", "--version", "1", "--owner", "o", "--aud", "x"}, "none.key"},
 		{"mint with a public key", []string{"identity", "mint", "--key", k.pub, "--agent", "a", "--version", "1", "--owner", "o", "--aud", "x"}, "PRIVATE KEY"},
