@@ -418,7 +418,7 @@ func TestAskModeExtension(t *testing.T) {
 		t.Errorf("rule without ask_mode: %+v", d)
 	}
 	for src, want := range map[string]string{
-		"rules:\n  - {decision: ASK, ask_mode: later}\n":    `p.yaml:2:31: rule at index 0: ask_mode must be "blocking" or "deferred", got "later"`,
+		"rules:\n  - {decision: ASK, ask_mode: later}\n":     `p.yaml:2:31: rule at index 0: ask_mode must be "blocking" or "deferred", got "later"`,
 		"rules:\n  - {decision: DENY, ask_mode: deferred}\n": "ask_mode applies only to decision: ASK",
 	} {
 		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
