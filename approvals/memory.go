@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tollgate-go/tollgate"
 )
 
@@ -51,7 +53,7 @@ func (m *MemoryStore) Create(ctx context.Context, r Request) (string, error) {
 		return "", err
 	}
 	if r.ID == "" {
-		r.ID = newID()
+		r.ID = uuid.NewString()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tollgate-go/tollgate"
 )
 
@@ -35,7 +37,7 @@ func (m *Memory) Create(ctx context.Context, g Grant) (Grant, error) {
 		return Grant{}, err
 	}
 	if g.ID == "" {
-		g.ID = newID()
+		g.ID = uuid.NewString()
 	}
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = time.Now()

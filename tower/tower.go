@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/audit"
@@ -123,7 +125,7 @@ func New(cfg *Config, opts ...Option) (*Tower, error) {
 		askTTL:   time.Hour,
 		sink:     audit.Discard,
 		now:      time.Now,
-		newID:    newUUID,
+		newID:    uuid.NewString,
 		summary:  summarize,
 		log:      slog.Default(),
 	}

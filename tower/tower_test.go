@@ -411,9 +411,10 @@ func TestSummaryIsCut(t *testing.T) {
 }
 
 func TestCorrelationIDsAreUUIDv4(t *testing.T) {
+	tw, _ := newTower(t, &Config{Policy: fixed(tollgate.Allow)})
 	seen := map[string]bool{}
 	for i := 0; i < 100; i++ {
-		id := newUUID()
+		id := tw.newID()
 		if len(id) != 36 || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) || strings.Count(id, "-") != 4 {
 			t.Fatalf("not a UUIDv4: %q", id)
 		}
