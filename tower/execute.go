@@ -65,6 +65,7 @@ func (t *Tower) start(ctx context.Context, call Call) *flight {
 // stage into a refusal rather than an unaudited crash.
 func (f *flight) decideSafely(dryRun bool) (err *tollgate.Error) {
 	if ctxErr := f.ctx.Err(); ctxErr != nil {
+		f.resolve()
 		f.hashOnce()
 		return f.canceled(ctxErr)
 	}

@@ -40,11 +40,13 @@ type flight struct {
 // It returns nil when the call may run. dryRun skips the circuit breaker,
 // grant uses, approval ids and approvers (see Tower.Decide).
 func (f *flight) decide(dryRun bool) *tollgate.Error {
+	f.resolve()
 	f.stage = tollgate.StageIdentity
-	if err := f.verify(); err != nil {
+	err := f.verify()
+	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
+	if err != nil {
 		return err
 	}
-	f.resolve()
 	if !dryRun {
 		f.stage = tollgate.StageBreaker
 		if err := f.checkBreaker(); err != nil {
@@ -102,6 +104,8 @@ func (f *flight) verify() *tollgate.Error {
 }
 
 // resolve replaces whatever trust the caller claimed with the manifest's.
+// It runs first, so that even a refusal by the identity stage is recorded
+// with the tool's real effect.
 func (f *flight) resolve() {
 	f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tollgate.EffectUnknown, "unknown", ""
 	if m := f.cfg.Manifest; m != nil {
@@ -110,7 +114,6 @@ func (f *flight) resolve() {
 			f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tool.Effect, tool.ResourceType, m.Version()
 		}
 	}
-	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
 }
 
 func (f *flight) checkBreaker() *tollgate.Error {
