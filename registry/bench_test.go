@@ -1,6 +1,10 @@
 package registry_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tollgate-go/tollgate/registry"
+)
 
 const benchManifest = `tools:
   "api:write_file":
@@ -36,6 +40,19 @@ func BenchmarkCheckConstraints(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if v := tool.CheckConstraints(p); v != nil {
+			b.Fatal(v)
+		}
+	}
+}
+
+// BenchmarkValidateParamsJSONSchema is BenchmarkValidateParams on the
+// general path, for comparison with the fast path.
+func BenchmarkValidateParamsJSONSchema(b *testing.B) {
+	tool := mustTool(b, benchManifest, "api:write_file")
+	p := params(b, `{"path": "/safe/notes.txt", "content": "hello", "mode": 420}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := registry.ValidateParamsJSONSchema(tool, p); v != nil {
 			b.Fatal(v)
 		}
 	}

@@ -16,7 +16,12 @@
 //   - params_schema is full JSON Schema (santhosh-tekuri/jsonschema/v6,
 //     draft-07 unless the schema names another $schema), compiled once;
 //     format, additionalProperties, type lists and the combinators are
-//     enforced. References outside the schema are never loaded.
+//     enforced. References outside the schema are never loaded. A schema
+//     that uses only simple keywords (type, enum, const, string and number
+//     bounds, pattern, required, properties, boolean additionalProperties,
+//     a single items schema) is validated by a fast path that walks the
+//     parameters directly and agrees with jsonschema on every input
+//     (fastpath.go; FuzzFastPathMatchesJSONSchema checks it).
 //   - URL constraints see every URL in the parameters, at any depth and with
 //     any scheme, and match patterns on parsed URL components (package
 //     netguard), so a host wildcard cannot be satisfied by a path.

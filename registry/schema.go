@@ -23,8 +23,9 @@ const schemaURL = "tollgate:///params_schema"
 // compiledSchema is a params_schema ready to validate. doc is the schema as
 // written (ordered), for quoting enum lists and bounds in messages.
 type compiledSchema struct {
-	sch *jsonschema.Schema
-	doc any
+	sch  *jsonschema.Schema
+	doc  any
+	fast *fastSchema // nil: the schema needs jsonschema
 }
 
 // compileSchema compiles a params_schema node. Schemas are draft-07 unless
@@ -63,7 +64,7 @@ func compileSchema(doc *yamlx.Document, n *yaml.Node) (*compiledSchema, error) {
 	if cycle := findRefCycle(sch); cycle != nil {
 		return nil, doc.Errorf(n, "params_schema: %s; every call would be refused, break the cycle", strings.ReplaceAll(cycle.LocalizedString(printer), schemaURL, ""))
 	}
-	return &compiledSchema{sch: sch, doc: v}, nil
+	return &compiledSchema{sch: sch, doc: v, fast: compileFast(v, sch)}, nil
 }
 
 // findRefCycle validates one value of each JSON type, so that a $ref cycle

@@ -30,6 +30,17 @@ var topLevel = sync.Pool{New: func() any { return make(map[string]any, 8) }}
 // validate checks params. Violations come in document order of the
 // parameters, an object's own errors before its members'.
 func (s *compiledSchema) validate(params tollgate.Params) []tollgate.Violation {
+	if s.fast != nil {
+		if v, ok := s.fast.run(s, params); ok {
+			return v
+		}
+	}
+	return s.validateJSONSchema(params)
+}
+
+// validateJSONSchema validates with jsonschema, which understands every
+// keyword.
+func (s *compiledSchema) validateJSONSchema(params tollgate.Params) []tollgate.Violation {
 	obj := topLevel.Get().(map[string]any)
 	defer func() {
 		clear(obj)
@@ -46,7 +57,15 @@ func (s *compiledSchema) validate(params tollgate.Params) []tollgate.Violation {
 	if !ok { // not returned by jsonschema/v6 today; fail closed if it ever is
 		return []tollgate.Violation{{Field: "params", Description: "params: " + err.Error()}}
 	}
-	found := s.collect(nil, ve, params)
+	return violations(s.collect(nil, ve, params))
+}
+
+// violations puts findings in document order of the parameters; findings
+// on the same value keep the order in which their keywords were checked.
+func violations(found []finding) []tollgate.Violation {
+	if len(found) == 0 {
+		return nil
+	}
 	slices.SortStableFunc(found, func(a, b finding) int { return slices.Compare(a.order, b.order) })
 	out := make([]tollgate.Violation, len(found))
 	for i, f := range found {
