@@ -54,10 +54,9 @@ type Claims struct {
 	Algorithm string    // "EdDSA" or "ES256"
 }
 
-// tokenClaims is the JSON form of an agent token's payload. Meta and Act
-// stay raw until the signature has been checked: the library decodes the
-// payload before it verifies it, and only flat fields should cost an
-// unauthenticated caller anything.
+// tokenClaims is the JSON form of an agent token's payload, as a Signer
+// writes it. The verifier never decodes into it: decodeClaims reads a
+// payload strictly.
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Version string          `json:"ver,omitempty"`
@@ -83,23 +82,14 @@ func actChain(delegatedBy []string) *actClaim {
 	return act
 }
 
-// parseActChain returns the root-first chain of a nested act claim
-// (absent or null: a direct call). tollgate.DecodeJSON refuses duplicate
-// members, so a chain cannot say one thing to this reader and another to
-// a different one.
-func parseActChain(raw json.RawMessage) ([]string, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	v, err := tollgate.DecodeJSON(raw)
-	if err != nil {
-		return nil, fmt.Errorf("act claim: %w", err)
-	}
+// parseActChain returns the root-first chain of a decoded act claim
+// (absent or null: a direct call).
+func parseActChain(v any) ([]string, error) {
 	var chain []string
 	for v != nil {
 		obj, ok := v.(tollgate.Params)
 		if !ok {
-			return nil, errors.New("act claim: want an object")
+			return nil, fmt.Errorf("act claim: %s, want an object", jsonKind(v))
 		}
 		if len(chain) == MaxDelegationDepth {
 			return nil, fmt.Errorf("delegation chain is longer than %d", MaxDelegationDepth)
@@ -125,14 +115,14 @@ func parseActChain(raw json.RawMessage) ([]string, error) {
 	return chain, nil
 }
 
-// parseMeta decodes the meta claim (absent or null: no metadata).
-func parseMeta(raw json.RawMessage) (tollgate.Params, error) {
-	if len(raw) == 0 || string(raw) == "null" {
+// parseMeta returns a decoded meta claim (absent or null: no metadata).
+func parseMeta(v any) (tollgate.Params, error) {
+	if v == nil {
 		return nil, nil
 	}
-	p, err := tollgate.ParseParams(raw)
-	if err != nil {
-		return nil, fmt.Errorf("meta claim: %w", err)
+	p, ok := v.(tollgate.Params)
+	if !ok {
+		return nil, fmt.Errorf("meta claim: %s, want an object", jsonKind(v))
 	}
 	return p, nil
 }

@@ -32,17 +32,24 @@ const headerAuthorization = "authorization"
 // algorithm not configured ("none" and HMAC never are, so a public key can
 // never serve as an HMAC secret), a "kid" the key set lacks, an algorithm
 // that does not fit the key, a bad signature, "exp" missing or past, "nbf"
-// or "iat" in the future (each with the configured skew), a wrong audience
-// or issuer, a "crit" header, a malformed delegation chain, or, with
-// WithReplayCache, a missing or reused "jti". The claimed agent in
-// Credentials is ignored: only what the token proves counts.
+// or "iat" in the future (each with the configured skew), a lifetime over
+// the maximum (WithMaxTokenLifetime), a wrong audience or issuer, a "crit"
+// header, a malformed delegation chain, or, with WithReplayCache, a
+// missing or reused "jti". A header or payload that could be read two ways
+// is refused too: a member name repeated anywhere, names differing only in
+// case at the top level, bytes that are not UTF-8, and claims of the wrong
+// JSON type ("exp" as a string, "aud" holding a number, a numeric "sub");
+// see decodeClaims. The claimed agent in Credentials is ignored: only what
+// the token proves counts.
 type JWTVerifier struct {
-	keys   KeySet
-	parser *jwt.Parser
-	now    func() time.Time
-	skew   time.Duration
-	replay ReplayCache
-	cache  *tokenCache // nil when off, and always with replay
+	keys        KeySet
+	parser      *jwt.Parser    // header, key and signature
+	validator   *jwt.Validator // times, audience and issuer of the strictly decoded claims
+	now         func() time.Time
+	skew        time.Duration
+	maxLifetime time.Duration
+	replay      ReplayCache
+	cache       *tokenCache // nil when off, and always with replay
 }
 
 type jwtConfig struct {
@@ -51,6 +58,7 @@ type jwtConfig struct {
 	anyAudience bool
 	issuer      string
 	skew        time.Duration
+	maxLifetime time.Duration
 	now         func() time.Time
 	replay      ReplayCache
 	cacheSize   int
@@ -58,33 +66,44 @@ type jwtConfig struct {
 
 // NewJWTVerifier returns a verifier for tokens signed by keys. WithAudience
 // is required (or WithAnyAudience, for inspection tools); the other options
-// have safe defaults: EdDSA only, DefaultSkew, any issuer, reusable tokens,
-// DefaultTokenCacheSize.
+// have safe defaults: EdDSA only, DefaultSkew, DefaultMaxTokenLifetime, any
+// issuer, reusable tokens, DefaultTokenCacheSize.
 func NewJWTVerifier(keys KeySet, opts ...JWTOption) (*JWTVerifier, error) {
-	cfg := jwtConfig{algorithms: []string{AlgEdDSA}, skew: DefaultSkew, now: time.Now, cacheSize: DefaultTokenCacheSize}
+	cfg := jwtConfig{
+		algorithms: []string{AlgEdDSA}, skew: DefaultSkew, maxLifetime: DefaultMaxTokenLifetime,
+		now: time.Now, cacheSize: DefaultTokenCacheSize,
+	}
 	for _, o := range opts {
 		o.applyJWT(&cfg)
 	}
 	if err := cfg.check(keys); err != nil {
 		return nil, err
 	}
-	popts := []jwt.ParserOption{
+	parser := jwt.NewParser(
 		jwt.WithValidMethods(cfg.algorithms),
 		// Strict base64 leaves one encoding per token, so a token cannot be
 		// re-spelled to miss the cache or a log search.
 		jwt.WithStrictDecoding(),
+		// The parser's claims are unreadClaims; the validator below checks
+		// the claims decodeClaims read from the signed bytes.
+		jwt.WithoutClaimsValidation(),
+	)
+	vopts := []jwt.ParserOption{
 		jwt.WithLeeway(cfg.skew),
 		jwt.WithTimeFunc(cfg.now),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 	}
 	if !cfg.anyAudience {
-		popts = append(popts, jwt.WithAudience(cfg.audience...))
+		vopts = append(vopts, jwt.WithAudience(cfg.audience...))
 	}
 	if cfg.issuer != "" {
-		popts = append(popts, jwt.WithIssuer(cfg.issuer))
+		vopts = append(vopts, jwt.WithIssuer(cfg.issuer))
 	}
-	v := &JWTVerifier{keys: keys, parser: jwt.NewParser(popts...), now: cfg.now, skew: cfg.skew, replay: cfg.replay}
+	v := &JWTVerifier{
+		keys: keys, parser: parser, validator: jwt.NewValidator(vopts...),
+		now: cfg.now, skew: cfg.skew, maxLifetime: cfg.maxLifetime, replay: cfg.replay,
+	}
 	if cfg.cacheSize > 0 && cfg.replay == nil {
 		v.cache = newTokenCache(cfg.cacheSize)
 	}
@@ -113,6 +132,9 @@ func (c *jwtConfig) check(keys KeySet) error {
 	}
 	if c.skew < 0 {
 		return fmt.Errorf("identity: WithSkew(%v) must not be negative", c.skew)
+	}
+	if err := checkMaxLifetime(c.maxLifetime); err != nil {
+		return err
 	}
 	if c.cacheSize < 0 {
 		return fmt.Errorf("identity: WithTokenCacheSize(%d) must not be negative (0 turns the cache off)", c.cacheSize)
@@ -178,14 +200,14 @@ func (v *JWTVerifier) verify(ctx context.Context, token string) (*Claims, error)
 }
 
 // parse checks token in full and returns its claims and the key that
-// verified it.
+// verified it. The signature is checked first; only then are the header
+// and claims read, strictly, from the very bytes it covers.
 func (v *JWTVerifier) parse(ctx context.Context, token string) (*Claims, crypto.PublicKey, error) {
 	var (
-		tc     tokenClaims
 		key    Key
 		setErr error // the key set failed (not the caller's fault)
 	)
-	_, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+	_, err := v.parser.ParseWithClaims(token, &unreadClaims{}, func(t *jwt.Token) (any, error) {
 		if _, ok := t.Header["crit"]; ok {
 			return nil, errors.New(`token header has "crit"; no JWS extensions are supported`)
 		}
@@ -212,29 +234,68 @@ func (v *JWTVerifier) parse(ctx context.Context, token string) (*Claims, crypto.
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	chain, err := parseActChain(tc.Act)
+	rc, agent, err := v.decodeSigned(token)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, nil, fmt.Errorf("%w: %w: %w", ErrInvalid, jwt.ErrTokenMalformed, err)
 	}
-	meta, err := parseMeta(tc.Meta)
-	if err != nil {
+	if err := v.validator.Validate(rc); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	claims := &Claims{
-		Agent:     tollgate.Agent{ID: tc.Subject, Version: tc.Version, Owner: tc.Owner, DelegatedBy: chain, Metadata: meta},
-		Issuer:    tc.Issuer,
-		Audience:  tc.Audience,
-		ExpiresAt: tc.ExpiresAt.Time, // required by the parser
-		NotBefore: numericTime(tc.NotBefore),
-		IssuedAt:  numericTime(tc.IssuedAt),
-		ID:        tc.ID,
+		Agent:     agent,
+		Issuer:    rc.Issuer,
+		Audience:  rc.Audience,
+		ExpiresAt: rc.ExpiresAt.Time, // required by the validator
+		NotBefore: numericTime(rc.NotBefore),
+		IssuedAt:  numericTime(rc.IssuedAt),
+		ID:        rc.ID,
 		KeyID:     key.ID,
 		Algorithm: key.Algorithm,
+	}
+	if err := v.checkLifetime(claims); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := checkAgent(claims.Agent); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return claims, key.Public, nil
+}
+
+// decodeSigned checks the header and decodes the claims of a token whose
+// signature the parser verified, from its first two segments (which the
+// parser decoded the same way, so these are the bytes that were signed).
+func (v *JWTVerifier) decodeSigned(token string) (jwt.RegisteredClaims, tollgate.Agent, error) {
+	headerSeg, rest, _ := strings.Cut(token, ".")
+	claimsSeg, _, _ := strings.Cut(rest, ".")
+	header, err := v.parser.DecodeSegment(headerSeg)
+	if err == nil {
+		err = checkHeader(header)
+	}
+	if err != nil {
+		return jwt.RegisteredClaims{}, tollgate.Agent{}, err
+	}
+	payload, err := v.parser.DecodeSegment(claimsSeg)
+	if err != nil {
+		return jwt.RegisteredClaims{}, tollgate.Agent{}, err
+	}
+	return decodeClaims(payload)
+}
+
+// checkLifetime refuses a token that lives longer than the verifier
+// allows: exp − iat, or, without "iat", exp − now (plus the skew, since
+// the issuer's clock may run ahead of ours). A stolen long-lived token is
+// a standing credential; a short maximum bounds what a leak is worth.
+func (v *JWTVerifier) checkLifetime(c *Claims) error {
+	if !c.IssuedAt.IsZero() {
+		if life := c.ExpiresAt.Sub(c.IssuedAt); life > v.maxLifetime {
+			return fmt.Errorf("token lifetime (exp − iat) is %v, over the %v maximum (WithMaxTokenLifetime)", life, v.maxLifetime)
+		}
+		return nil
+	}
+	if left := c.ExpiresAt.Sub(v.now()); left > v.maxLifetime+v.skew {
+		return fmt.Errorf(`token has no "iat" and expires in %v, over the %v maximum lifetime (WithMaxTokenLifetime)`, left.Round(time.Second), v.maxLifetime)
+	}
+	return nil
 }
 
 // markUsed records a single-use token's jti until the last moment the

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -69,6 +70,30 @@ type issuerOption string
 func (o issuerOption) applyJWT(c *jwtConfig)       { c.issuer = string(o) }
 func (o issuerOption) applySigner(c *signerConfig) { c.issuer = string(o) }
 
+// DefaultMaxTokenLifetime is the longest lifetime a JWTVerifier accepts,
+// and a Signer mints, unless WithMaxTokenLifetime says otherwise.
+const DefaultMaxTokenLifetime = 24 * time.Hour
+
+// WithMaxTokenLifetime sets the longest lifetime of a token: the verifier
+// refuses one whose exp − iat (or, without "iat", exp − now, with the
+// skew) is over d, and NewSigner refuses a WithTTL over d, so that a
+// client cannot mint tokens its server will refuse. Give both sides the
+// same value. d must be positive: there is deliberately no "unlimited";
+// name the longest lifetime your issuer mints instead.
+func WithMaxTokenLifetime(d time.Duration) ClaimOption { return maxLifetimeOption(d) }
+
+type maxLifetimeOption time.Duration
+
+func (o maxLifetimeOption) applyJWT(c *jwtConfig)       { c.maxLifetime = time.Duration(o) }
+func (o maxLifetimeOption) applySigner(c *signerConfig) { c.maxLifetime = time.Duration(o) }
+
+func checkMaxLifetime(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("identity: WithMaxTokenLifetime(%v) must be positive (there is no unlimited setting; name the longest lifetime your issuer mints)", d)
+	}
+	return nil
+}
+
 // WithAlgorithms sets the signature algorithms the verifier accepts, among
 // AlgEdDSA and AlgES256 (default: AlgEdDSA only). Any other name,
 // including "none" and the HMAC algorithms, makes NewJWTVerifier fail.
@@ -116,7 +141,8 @@ type cacheSizeOption int
 func (o cacheSizeOption) applyJWT(c *jwtConfig) { c.cacheSize = int(o) }
 
 // WithTTL sets how long the tokens a Signer mints live (default
-// DefaultTokenTTL).
+// DefaultTokenTTL); at most the maximum lifetime (WithMaxTokenLifetime,
+// default DefaultMaxTokenLifetime).
 func WithTTL(d time.Duration) SignerOption { return ttlOption(d) }
 
 type ttlOption time.Duration

@@ -46,20 +46,22 @@ type Signer struct {
 }
 
 type signerConfig struct {
-	audience  []string
-	issuer    string
-	ttl       time.Duration
-	now       func() time.Time
-	singleUse bool
+	audience    []string
+	issuer      string
+	ttl         time.Duration
+	maxLifetime time.Duration
+	now         func() time.Time
+	singleUse   bool
 }
 
 // NewSigner returns a Signer for agent, signing with key under kid: an
 // ed25519.PrivateKey (EdDSA) or any crypto.Signer whose public key is
 // Ed25519 or ECDSA P-256 (ES256), such as a KMS or HSM key. The agent's
 // ID, Version, Owner, DelegatedBy (root first) and Metadata become the
-// token's claims (see Claims). WithAudience is required.
+// token's claims (see Claims). WithAudience is required; WithTTL may not
+// exceed the maximum token lifetime (WithMaxTokenLifetime).
 func NewSigner(key crypto.Signer, kid string, agent tollgate.Agent, opts ...SignerOption) (*Signer, error) {
-	cfg := signerConfig{ttl: DefaultTokenTTL, now: time.Now}
+	cfg := signerConfig{ttl: DefaultTokenTTL, maxLifetime: DefaultMaxTokenLifetime, now: time.Now}
 	for _, o := range opts {
 		o.applySigner(&cfg)
 	}
@@ -77,6 +79,13 @@ func NewSigner(key crypto.Signer, kid string, agent tollgate.Agent, opts ...Sign
 		return nil, errors.New("identity: NewSigner needs WithAudience(name of the service the tokens are for)")
 	case cfg.ttl <= 0:
 		return nil, fmt.Errorf("identity: WithTTL(%v) must be positive", cfg.ttl)
+	}
+	if err := checkMaxLifetime(cfg.maxLifetime); err != nil {
+		return nil, err
+	}
+	if cfg.ttl > cfg.maxLifetime {
+		return nil, fmt.Errorf("identity: WithTTL(%v) is over the %v maximum token lifetime, so verifiers would refuse the tokens; "+
+			"shorten it, or raise WithMaxTokenLifetime here and on every verifier", cfg.ttl, cfg.maxLifetime)
 	}
 	if err := checkAgent(agent); err != nil {
 		return nil, fmt.Errorf("identity: NewSigner: %w", err)
