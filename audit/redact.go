@@ -16,15 +16,19 @@ const Redacted = "[REDACTED]"
 // written or sent. It looks at every key, at any depth (objects inside
 // objects and lists), of tool_request.params, tool_request.metadata,
 // intent.metadata and agent.metadata, and replaces the whole value of a
-// matching key. It never changes the caller's Params: it copies an object
-// only when something in it changes, so events with nothing to redact cost
-// no allocations.
+// matching key. Every other string in them, and the intent reason, decision
+// reason and result summary, goes through Text, which redacts secrets by
+// their look (URL passwords, Bearer and Basic credentials, known token
+// formats, random-looking strings) whatever their key is called. It never
+// changes the caller's Params: it copies an object only when something in
+// it changes, so events with nothing to redact cost no allocations.
 //
 // A Redactor is immutable and safe for concurrent use. A nil *Redactor
 // behaves as DefaultRedactor.
 type Redactor struct {
 	contains [][]byte // normalised terms a key must contain
 	exact    [][]byte // normalised terms a key must equal
+	values   bool     // redact by value (Text) too: set unless there are no terms
 }
 
 // DefaultRedactor matches keys that equal or contain password, passwd,
@@ -45,7 +49,9 @@ var defaultRedactor = NewRedactor(
 // term when it contains it; a term written with a leading "=" ("=key")
 // matches only a key that equals it. Containment is the default because
 // redacting too much is the safe mistake. Terms that are empty after
-// normalisation name no key and are ignored; NewRedactor() redacts nothing.
+// normalisation name no key and are ignored. A Redactor with at least one
+// term also redacts by value (Text), and uses its terms there to find
+// name=value pairs; NewRedactor() redacts nothing at all.
 func NewRedactor(terms ...string) *Redactor {
 	r := &Redactor{}
 	for _, t := range terms {
@@ -59,6 +65,7 @@ func NewRedactor(terms ...string) *Redactor {
 			r.contains = append(r.contains, n)
 		}
 	}
+	r.values = len(r.exact)+len(r.contains) > 0
 	return r
 }
 
@@ -82,21 +89,29 @@ func (r *Redactor) Match(key string) bool {
 	return false
 }
 
-// Params returns p with every matching value, at any depth, replaced by
-// Redacted. It returns p itself when nothing matches.
+// Params returns p with the value of every matching key, at any depth,
+// replaced by Redacted, and every other string passed through Text. It
+// returns p itself when nothing matches.
 func (r *Redactor) Params(p tollgate.Params) tollgate.Params {
 	out, _ := r.object(p, 0)
 	return out
 }
 
-// Event returns e with its params and metadata redacted: e itself when
-// nothing matches, otherwise a shallow copy holding the redacted maps.
+// Event returns e with its params, metadata and free text redacted: e
+// itself when nothing matches, otherwise a shallow copy holding the
+// redacted values.
 func (r *Redactor) Event(e *Event) *Event {
+	if r == nil {
+		r = defaultRedactor
+	}
 	agent, c1 := r.object(e.Agent.Metadata, 0)
 	intent, c2 := r.object(e.Intent.Metadata, 0)
 	params, c3 := r.object(e.ToolRequest.Params, 0)
 	meta, c4 := r.object(e.ToolRequest.Metadata, 0)
-	if !c1 && !c2 && !c3 && !c4 {
+	reason, c5 := r.text(e.Intent.Reason)
+	decision, c6 := r.text(e.Decision.Reason)
+	summary, c7 := r.text(e.ResultSummary)
+	if !c1 && !c2 && !c3 && !c4 && !c5 && !c6 && !c7 {
 		return e
 	}
 	out := *e
@@ -104,8 +119,12 @@ func (r *Redactor) Event(e *Event) *Event {
 	out.Intent.Metadata = intent
 	out.ToolRequest.Params = params
 	out.ToolRequest.Metadata = meta
+	out.Intent.Reason = reason
+	out.Decision.Reason = decision
+	out.ResultSummary = summary
 	return &out
 }
+
 
 // object redacts p; changed reports whether the result is a new object.
 func (r *Redactor) object(p tollgate.Params, depth int) (_ tollgate.Params, changed bool) {
@@ -144,6 +163,10 @@ func (r *Redactor) value(v any, depth int) (any, bool) {
 		return v, false
 	}
 	switch t := v.(type) {
+	case string:
+		if out, c := r.text(t); c {
+			return out, true
+		}
 	case tollgate.Params:
 		if out, c := r.object(t, depth); c {
 			return out, true
