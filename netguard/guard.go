@@ -93,21 +93,27 @@ func compileList(name string, pats []string) ([]*Pattern, error) {
 
 // Check returns one violation per problem with a URL in params, in
 // document order; nil when there is none. Every string value at any depth
-// is inspected (only under ParamFields when set); strings that are not
-// URLs are ignored. Per URL, in order:
+// is inspected (only under ParamFields when set), and every URL FindURLs
+// finds in it is checked: the string as a whole once unwrapped ("url:",
+// "<URL:...>", "jar:"), each scheme:// and //host inside it (prose, query
+// strings), and the strings of a JSON document it holds. So in deny mode a
+// string passes only if every URL in it is allowed. Per URL, in order:
 //
 //  1. malformed (looks like a URL but cannot be read safely): blocked;
-//  2. the first matching blocklist pattern:
+//  2. the first matching blocklist pattern (Pattern.Blocks):
 //     "blocked by network policy (matches '{pattern}')";
 //  3. the built-in block (loopback, private, link-local, unspecified,
-//     CGNAT, cloud metadata, localhost names), unless exempted by
-//     AllowPrivate or by an allowlist pattern that names the host or IP
-//     literally and matches: "blocked by network policy ({why} {addr})";
+//     CGNAT, cloud metadata, localhost names, and those IPv4 addresses
+//     inside IPv6 ones), unless exempted by AllowPrivate or by an
+//     allowlist pattern that names the host or IP literally and matches:
+//     "blocked by network policy ({why} {addr})";
 //  4. as Tollgate: with an allowlist, no match in deny mode gives
 //     "not in network policy allowlist"; without one, deny mode gives
 //     "blocked by network policy (default: deny, no allowlist defined)".
 //
-// Host names are not resolved; see DialControl.
+// The URL in a message is the whole string when the string is the URL,
+// else the part of it that is. Host names are not resolved; see
+// DialControl.
 func (g *Guard) Check(params tollgate.Params) []tollgate.Violation {
 	var out []tollgate.Violation
 	var buf []byte // path of nested values; top-level strings need none
@@ -146,30 +152,31 @@ func (l location) String() string {
 
 func (g *Guard) checkString(loc location, s string, out *[]tollgate.Violation) {
 	var u URL
-	err := parseInto(s, &u)
-	switch {
-	case err == ErrNotURL:
-		return
-	case err != nil:
-		addViolation(out, loc, s, "blocked by network policy (malformed URL: "+err.Error()+")")
+	findURLs(s, &u, func(text string, err error) { g.checkURL(loc, text, &u, err, out) })
+}
+
+// checkURL checks one URL found in a string; text is how it appears there.
+func (g *Guard) checkURL(loc location, text string, u *URL, err error, out *[]tollgate.Violation) {
+	if err != nil {
+		addViolation(out, loc, text, "blocked by network policy (malformed URL: "+err.Error()+")")
 		return
 	}
 	for _, p := range g.block {
-		if p.Match(&u) {
-			addViolation(out, loc, s, "blocked by network policy (matches '"+p.text+"')")
+		if p.Blocks(u) {
+			addViolation(out, loc, text, "blocked by network policy (matches '"+p.text+"')")
 			break
 		}
 	}
-	if why, ok := specialHost(&u); ok && !g.exempted(&u) {
-		addViolation(out, loc, s, "blocked by network policy ("+why+")")
+	if why, ok := specialHost(u); ok && !g.exempted(u) {
+		addViolation(out, loc, text, "blocked by network policy ("+why+")")
 	}
 	switch {
 	case len(g.allow) > 0:
-		if g.deny && !matchAny(g.allow, &u) {
-			addViolation(out, loc, s, "not in network policy allowlist")
+		if g.deny && !matchAny(g.allow, u) {
+			addViolation(out, loc, text, "not in network policy allowlist")
 		}
 	case g.deny:
-		addViolation(out, loc, s, "blocked by network policy (default: deny, no allowlist defined)")
+		addViolation(out, loc, text, "blocked by network policy (default: deny, no allowlist defined)")
 	}
 }
 

@@ -3,6 +3,7 @@ package netguard
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"unicode"
 )
@@ -199,15 +200,59 @@ func compilePortGlob(p string) (*glob, error) {
 	return g, nil
 }
 
-// Match reports whether u matches the pattern. A nil Pattern or URL
-// matches nothing.
+// Match reports whether u matches the pattern; use it for rules that
+// allow. A scheme-relative u (empty Scheme) matches only if it matches as
+// http and as https, the schemes a client could resolve it with. A nil
+// Pattern or URL matches nothing.
 func (p *Pattern) Match(u *URL) bool {
 	if p == nil || u == nil {
 		return false
 	}
-	return (p.scheme == nil || p.scheme.match(u.Scheme)) &&
+	if u.Scheme == "" {
+		return p.matchAs(u, "http") && p.matchAs(u, "https")
+	}
+	return p.matchAs(u, u.Scheme)
+}
+
+// Blocks reports whether a rule that blocks with this pattern applies to
+// u: u matches under any reading a client could act on. A scheme-relative
+// u matches as http or as https, and a URL whose host is an IPv6 address
+// carrying an IPv4 address (NAT64, 6to4, Teredo, ISATAP, IPv4-compatible
+// or -translated; see DialControl) also matches when it matches with that
+// IPv4 address as its host. Match does not do the latter: an allowlisted
+// IPv4 address does not allow every IPv6 address that embeds it, since
+// most of those are routed by whoever owns the IPv6 prefix.
+func (p *Pattern) Blocks(u *URL) bool {
+	if p == nil || u == nil {
+		return false
+	}
+	if u.Scheme == "" {
+		if p.matchAs(u, "http") || p.matchAs(u, "https") {
+			return true
+		}
+	} else if p.matchAs(u, u.Scheme) {
+		return true
+	}
+	found := false
+	eachEmbeddedIPv4(u.IP, func(v4 netip.Addr) bool {
+		v := *u
+		v.IP, v.Host = v4, v4.String()
+		found = p.Blocks(&v)
+		return !found
+	})
+	return found
+}
+
+// matchAs matches u read with the given scheme (and its default port when
+// u has none).
+func (p *Pattern) matchAs(u *URL, scheme string) bool {
+	port := u.Port
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	return (p.scheme == nil || p.scheme.match(scheme)) &&
 		p.host.match(u.Host) &&
-		(p.port == nil || p.port.match(u.Port)) &&
+		(p.port == nil || p.port.match(port)) &&
 		(p.path == nil || p.path.match(u.Path))
 }
 

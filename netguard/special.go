@@ -31,17 +31,74 @@ var specialRanges = []specialRange{
 	{netip.MustParsePrefix("fe80::/10"), "link-local address"},
 }
 
-// embeddings are IPv6 ranges that carry an IPv4 address a gateway or the
-// kernel may deliver to: IPv4-compatible ::a.b.c.d, NAT64 and 6to4. off is
-// the byte offset of the IPv4 address.
+// embeddings are the ways an IPv6 address carries an IPv4 address that a
+// translator, tunnel or the kernel delivers to, so the IPv6 address means
+// that IPv4 host: each is checked like the IPv4 address inside it.
+// (IPv4-mapped ::ffff:a.b.c.d is unmapped before any check.)
 var embeddings = []struct {
-	prefix netip.Prefix
-	off    int
+	prefix netip.Prefix // the invalid zero Prefix: any address (see ISATAP)
+	v4     func(b *[16]byte) ([4]byte, bool)
 }{
-	{netip.MustParsePrefix("::/96"), 12},
-	{netip.MustParsePrefix("64:ff9b::/96"), 12},
-	{netip.MustParsePrefix("64:ff9b:1::/48"), 12},
-	{netip.MustParsePrefix("2002::/16"), 2},
+	{netip.MustParsePrefix("::/96"), at(12)},         // IPv4-compatible ::a.b.c.d (RFC 4291, deprecated)
+	{netip.MustParsePrefix("::ffff:0:0/96"), at(12)}, // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765)
+	{netip.MustParsePrefix("64:ff9b::/96"), at(12)},  // NAT64 well-known prefix (RFC 6052)
+	// NAT64 local-use prefix (RFC 8215): the operator picks the prefix
+	// length inside it, so every RFC 6052 layout that fits is checked.
+	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(48)},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(56)},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(64)},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), at(12)},
+	{netip.MustParsePrefix("2002::/16"), at(2)}, // 6to4 (RFC 3056)
+	// Teredo (RFC 4380): the server's address as is, the client's with
+	// every bit flipped.
+	{netip.MustParsePrefix("2001::/32"), at(4)},
+	{netip.MustParsePrefix("2001::/32"), func(b *[16]byte) ([4]byte, bool) {
+		return [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}, true
+	}},
+	// ISATAP (RFC 5214): any prefix, interface id 0:5efe:a.b.c.d or
+	// 200:5efe:a.b.c.d (the u/l and group bits may be set).
+	{netip.Prefix{}, func(b *[16]byte) ([4]byte, bool) {
+		return [4]byte(b[12:16]), b[8]&^3 == 0 && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe
+	}},
+}
+
+// at reads the IPv4 address at byte offset off.
+func at(off int) func(b *[16]byte) ([4]byte, bool) {
+	return func(b *[16]byte) ([4]byte, bool) { return [4]byte(b[off : off+4]), true }
+}
+
+// rfc6052 reads the IPv4 address of an RFC 6052 NAT64 address with the
+// given prefix length: bits 64-71 are skipped.
+func rfc6052(prefixLen int) func(b *[16]byte) ([4]byte, bool) {
+	return func(b *[16]byte) ([4]byte, bool) {
+		var v4 [4]byte
+		j := prefixLen / 8
+		for i := range v4 {
+			if j == 8 {
+				j++
+			}
+			v4[i] = b[j]
+			j++
+		}
+		return v4, true
+	}
+}
+
+// eachEmbeddedIPv4 calls fn with every IPv4 address that ip carries (see
+// embeddings) until fn returns false.
+func eachEmbeddedIPv4(ip netip.Addr, fn func(v4 netip.Addr) bool) {
+	if !ip.Is6() || ip.Is4In6() {
+		return
+	}
+	b := ip.As16()
+	for _, e := range embeddings {
+		if e.prefix.IsValid() && !e.prefix.Contains(ip) {
+			continue
+		}
+		if v4, ok := e.v4(&b); ok && !fn(netip.AddrFrom4(v4)) {
+			return
+		}
+	}
 }
 
 // specialAddr reports whether ip is in the built-in block. addr is the
@@ -51,18 +108,15 @@ func specialAddr(ip netip.Addr) (what string, addr netip.Addr, ok bool) {
 	if what, ok := specialRange4or6(ip); ok {
 		return what, ip, true
 	}
-	if ip.Is6() {
-		b := ip.As16()
-		for _, e := range embeddings {
-			if e.prefix.Contains(ip) {
-				v4 := netip.AddrFrom4([4]byte(b[e.off : e.off+4]))
-				if what, ok := specialRange4or6(v4); ok {
-					return what, v4, true
-				}
-			}
-		}
+	eachEmbeddedIPv4(ip, func(v4 netip.Addr) bool {
+		what, ok = specialRange4or6(v4)
+		addr = v4
+		return !ok
+	})
+	if !ok {
+		return "", netip.Addr{}, false
 	}
-	return "", netip.Addr{}, false
+	return what, addr, true
 }
 
 func specialRange4or6(ip netip.Addr) (string, bool) {

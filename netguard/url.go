@@ -11,15 +11,19 @@ import (
 // URL is a parsed, normalised absolute URL. Patterns and the guard compare
 // these fields, never the raw text.
 type URL struct {
-	Raw    string // the original text
-	Scheme string // lower-case
+	Raw string // the original text
+	// Scheme is lower-case. It is empty for a scheme-relative reference
+	// ("//host/path") found by FindURLs, which a client resolves against
+	// the page it came from: see Pattern.Match and Pattern.Blocks.
+	Scheme string
 	// Host is lower-case; IP literals are canonical (IPv4 dotted quad,
 	// IPv6 without brackets or zone, IPv4-mapped IPv6 unmapped); domain
 	// names lose one trailing dot. Empty only for schemes that allow it
 	// (file:///etc/passwd).
 	Host string
 	// Port is the explicit port without leading zeros, or the scheme's
-	// default (http 80, https 443, ...), or "" when neither is known.
+	// default (http 80, https 443, ...), or "" when neither is known (or
+	// the reference is scheme-relative).
 	Port string
 	// Path is the path plus "?" and the query when the URL has one; the
 	// fragment is dropped (it is never sent). Dot segments are resolved,
@@ -33,6 +37,18 @@ type URL struct {
 // ErrNotURL is returned by Parse for text that does not have the shape of
 // an absolute URL with an authority.
 var ErrNotURL = errors.New("not an absolute URL")
+
+// Errors for authorities that parsers split in different places: RFC
+// parsers (Python, curl) and WHATWG parsers (browsers, Node) read
+// "a.com\@b.com" and "a@b@c" as different hosts.
+var (
+	errBackslashInAuthority = errors.New("backslash in authority")
+	errManyAt               = errors.New("more than one '@' in authority")
+)
+
+// errEmptyHost is kept apart so the finder can tell "http://" in prose
+// (nothing to connect to) from a URL that parsers read differently.
+var errEmptyHost = errors.New("empty host")
 
 // defaultPort is the port a client uses when the URL names none.
 func defaultPort(scheme string) string {
@@ -147,15 +163,36 @@ func parseInto(raw string, u *URL) error {
 		rest, hasAuthority = rest[2:], true
 	}
 	*u = URL{Raw: raw, Scheme: scheme}
+	return u.parseRest(rest, hasAuthority, special, false)
+}
+
+// parseRelative parses a scheme-relative reference ("//host/path") whose
+// leading slashes are already cut off, as a client resolving it against a
+// web page would: with special-scheme rules. A backslash ends the
+// authority only when backslashEnds is set (the reference was written with
+// backslashes only, "\\host\share", which no parser reads differently);
+// otherwise it is refused as in absolute URLs. Scheme and, without an
+// explicit port, Port are left empty for the caller to fill in.
+func parseRelative(raw, rest string, backslashEnds bool, u *URL) error {
+	*u = URL{Raw: raw}
+	return u.parseRest(rest, true, true, backslashEnds)
+}
+
+// parseRest reads what follows the scheme (and the slashes before an
+// authority) into u, whose Raw and Scheme are already set.
+func (u *URL) parseRest(rest string, hasAuthority, special, backslashEnds bool) error {
 	if hasAuthority {
 		end := indexAny3(rest, '/', '?', '#')
+		if backslashEnds {
+			if i := strings.IndexByte(rest, '\\'); i >= 0 && (end < 0 || i < end) {
+				end = i
+			}
+		}
 		if end < 0 {
 			end = len(rest)
 		}
 		if strings.IndexByte(rest[:end], '\\') >= 0 {
-			// RFC parsers (Python, curl) and WHATWG parsers (browsers,
-			// Node) split "a.com\@b.com" at different places.
-			return errors.New("backslash in authority")
+			return errBackslashInAuthority
 		}
 		if err := u.parseAuthority(rest[:end]); err != nil {
 			return err
@@ -175,7 +212,7 @@ func parseInto(raw string, u *URL) error {
 		u.Path = rest // path and query as written: no copy
 	}
 	if u.Port == "" {
-		u.Port = defaultPort(scheme)
+		u.Port = defaultPort(u.Scheme)
 	}
 	return nil
 }
@@ -186,8 +223,10 @@ func trimURL(s string) string {
 	if s != "" && isPlainEdge(s[0]) && isPlainEdge(s[len(s)-1]) {
 		return s
 	}
-	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' || unicode.IsSpace(r) })
+	return strings.TrimFunc(s, isTrimmed)
 }
+
+func isTrimmed(r rune) bool { return r <= ' ' || unicode.IsSpace(r) }
 
 // isPlainEdge reports whether an end byte of a URL certainly needs no trim.
 func isPlainEdge(c byte) bool { return ' ' < c && c < 0x7f }
@@ -235,7 +274,7 @@ func countSlashes(s string) int {
 func (u *URL) parseAuthority(a string) error {
 	if i := strings.LastIndexByte(a, '@'); i >= 0 {
 		if strings.IndexByte(a[:i], '@') >= 0 {
-			return errors.New("more than one '@' in authority")
+			return errManyAt
 		}
 		a = a[i+1:]
 	}
@@ -267,7 +306,7 @@ func (u *URL) parseAuthority(a string) error {
 		h = "" // WHATWG: file://localhost/x is file:///x
 	}
 	if h == "" && isSpecial(u.Scheme) && u.Scheme != "file" {
-		return errors.New("empty host")
+		return errEmptyHost
 	}
 	u.Host, u.IP = h, ip
 	return nil
@@ -292,12 +331,16 @@ func normalisePort(p string) (string, error) {
 	return t, nil
 }
 
-// String returns the normalised URL: scheme://host[:port]path, the port
-// only when it is not the scheme's default.
+// String returns the normalised URL: scheme://host[:port]path (//host...
+// when scheme-relative), the port only when it is not the scheme's
+// default.
 func (u *URL) String() string {
 	var b strings.Builder
-	b.WriteString(u.Scheme)
-	b.WriteString("://")
+	if u.Scheme != "" {
+		b.WriteString(u.Scheme)
+		b.WriteByte(':')
+	}
+	b.WriteString("//")
 	if u.IP.Is6() {
 		b.WriteByte('[')
 		b.WriteString(u.Host)

@@ -196,7 +196,7 @@ func mustParams(t testing.TB, js string) tollgate.Params {
 func TestWalkURLs(t *testing.T) {
 	p := mustParams(t, `{
 		"url": "https://a.com/",
-		"n": 5, "flag": true, "none": null, "text": "not a url",
+		"n": 5, "flag": true, "none": null, "text": "not a url", "prose": "see <URL:https://p.com/x>, //q.com/",
 		"a": {"b": "HTTP://B.com", "c": {"d": ["x", "ftp://d.com/f"]}},
 		"list": ["http://l0.com", "file:///etc/passwd", ["gopher://l2.com"]],
 		"bad": "http://a@b@c/"
@@ -205,6 +205,8 @@ func TestWalkURLs(t *testing.T) {
 	WalkURLs(p, func(path string, u *URL) { got = append(got, path+"="+u.String()) })
 	want := []string{
 		"url=https://a.com/",
+		"prose=https://p.com/x",
+		"prose=//q.com/",
 		"a.b=http://b.com/",
 		"a.c.d[1]=ftp://d.com/f",
 		"list[0]=http://l0.com/",

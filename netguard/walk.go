@@ -22,15 +22,18 @@ func WalkStrings(params tollgate.Params, fn func(path, s string)) {
 	}
 }
 
-// WalkURLs calls fn for every string value at any depth that parses as a
-// URL (ParseURL), in document order; paths are as in WalkStrings. Strings
-// that look like URLs but are malformed are skipped: use WalkStrings with
-// Parse to see them.
+// WalkURLs calls fn for every URL that FindURLs finds in any string value
+// at any depth, in document order; paths are as in WalkStrings, u.Raw is
+// how the URL appears in the string, and u is only valid during the call.
+// URL-shaped text that is malformed is skipped: use WalkStrings with
+// FindURLs to see it.
 func WalkURLs(params tollgate.Params, fn func(path string, u *URL)) {
 	WalkStrings(params, func(path, s string) {
-		if u, ok := ParseURL(s); ok {
-			fn(path, u)
-		}
+		FindURLs(s, func(_ string, u *URL, err error) {
+			if err == nil {
+				fn(path, u)
+			}
+		})
 	})
 }
 

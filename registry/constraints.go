@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 
@@ -136,9 +135,12 @@ func (pc *paramConstraint) parsePattern(doc *yamlx.Document, n *yaml.Node) error
 // returns one violation per broken rule, in Tollgate's order and wording:
 // URL rules first, then param_constraints in manifest order.
 //
-// Unlike Tollgate, URL rules see every string in params at any depth that
-// is a URL of any scheme, and a URL-shaped string that cannot be parsed
-// safely is a violation (it cannot be shown to be allowed). A pattern
+// Unlike Tollgate, URL rules see every URL of any scheme in every string in
+// params at any depth, found as netguard.FindURLs finds them (wrapped as
+// "url:...", "<URL:...>" or "jar:...", inside text or a JSON document, or
+// scheme-relative), and URL-shaped text that cannot be parsed safely is a
+// violation (it cannot be shown to be allowed). Blocked patterns also
+// match IPv6 addresses that carry a blocked IPv4 address (Pattern.Blocks). A pattern
 // constraint refuses non-string values, which Tollgate let through.
 func (t *Tool) CheckConstraints(params tollgate.Params) []tollgate.Violation {
 	if t == nil || t.constraints == nil {
@@ -160,22 +162,24 @@ func (t *Tool) CheckConstraints(params tollgate.Params) []tollgate.Violation {
 	return out
 }
 
+// checkURL checks every URL netguard.FindURLs finds in s (the string as a
+// whole once unwrapped, each scheme:// or //host in it, the strings of a
+// JSON document it holds), so every URL in it must be allowed.
 func (c *constraints) checkURL(out []tollgate.Violation, path, s string) []tollgate.Violation {
-	u, err := netguard.Parse(s)
-	switch {
-	case errors.Is(err, netguard.ErrNotURL):
-		return out
-	case err != nil:
-		return append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' cannot be checked against the URL patterns: %v", path, s, err)})
-	}
-	for _, p := range c.blocked {
-		if p.Match(u) {
-			out = append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' matches blocked pattern '%s'", path, s, p)})
+	netguard.FindURLs(s, func(text string, u *netguard.URL, err error) {
+		if err != nil {
+			out = append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' cannot be checked against the URL patterns: %v", path, text, err)})
+			return
 		}
-	}
-	if len(c.allowed) > 0 && !matchesAny(c.allowed, u) {
-		out = append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' does not match any allowed URL pattern", path, s)})
-	}
+		for _, p := range c.blocked {
+			if p.Blocks(u) {
+				out = append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' matches blocked pattern '%s'", path, text, p)})
+			}
+		}
+		if len(c.allowed) > 0 && !matchesAny(c.allowed, u) {
+			out = append(out, tollgate.Violation{Field: path, Description: fmt.Sprintf("Parameter '%s': URL '%s' does not match any allowed URL pattern", path, text)})
+		}
+	})
 	return out
 }
 
