@@ -30,7 +30,7 @@ func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *ad
 		},
 		Intent: &adminv1.Intent{
 			Action:       text(req.Intent.Action),
-			Reason:       text(req.Intent.Reason),
+			Reason:       text(r.Text(req.Intent.Reason)), // free text may hold secrets too
 			Confidence:   req.Intent.Confidence,
 			MetadataJson: jsonText(r.Params(req.Intent.Metadata)),
 		},

@@ -125,7 +125,6 @@ func (r *Redactor) Event(e *Event) *Event {
 	return &out
 }
 
-
 // object redacts p; changed reports whether the result is a new object.
 func (r *Redactor) object(p tollgate.Params, depth int) (_ tollgate.Params, changed bool) {
 	var out tollgate.Params // allocated on the first change (copy on write)
