@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -42,7 +44,8 @@ const maxReaders = 4
 // returned is on disk, so a grant use or a consumed approval survives a
 // crash or power loss and can never be handed out twice. State must
 // survive restarts, so in-memory databases (":memory:") are refused; use
-// grants.NewMemory and approvals.NewMemoryStore instead.
+// grants.NewMemory and approvals.NewMemoryStore instead. A new file is
+// created with mode 0600, and so are its -wal and -shm files.
 func Open(path string, opts ...Option) (*DB, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -62,6 +65,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: path %q: %w", path, err)
 	}
 
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", abs, err)
+	}
 	db := &DB{path: abs, cfg: cfg}
 	if db.writer, err = sql.Open("sqlite", dsn(abs, cfg, false)); err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", abs, err)
@@ -85,6 +91,23 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", abs, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file with mode 0600 when it does not
+// exist yet. SQLite would create it 0644 (less the umask), readable by
+// every local user, and it holds approval requests with their params and
+// the grants; SQLite gives the -wal and -shm files it creates later the
+// database file's mode, so they are private too. An existing file keeps
+// the mode its owner gave it.
+func createPrivate(abs string) error {
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close() // an empty file is an empty database to SQLite
 }
 
 // dsn builds the modernc.org/sqlite connection string for the file at abs.

@@ -43,6 +43,11 @@
 // before redaction, so redaction never loosens which call an approval is
 // bound to; it only changes what Get and List show a human.
 //
+// Open creates a new database file with mode 0600 (owner only), and
+// SQLite gives its -wal and -shm files the same mode: approval requests
+// and grants are not for every local user to read. A file that already
+// exists keeps its mode.
+//
 // Times are stored as Unix nanoseconds: expiry and creation times must lie
 // between the years 1678 and 2262, and others are refused with
 // grants.ErrInvalidGrant or approvals.ErrInvalidRequest.
