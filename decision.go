@@ -1,5 +1,7 @@
 package tollgate
 
+import "strconv"
+
 // DecisionType is the verdict of the policy stage.
 type DecisionType string
 
@@ -32,6 +34,25 @@ type Decision struct {
 	// APPROVAL_PENDING and is retried with the approval id). Empty means the
 	// tool's or the Tower's default.
 	AskMode AskMode
+	// ApprovalsRequired is how many distinct people must approve an ASK
+	// before the call runs (approvals_required, a key Tollgate 1.4.0
+	// ignores); 0 means the tool's or one. The Tower takes the larger of
+	// the rule's and the tool's, so neither file can weaken the other.
+	ApprovalsRequired int
+}
+
+// MaxApprovalsRequired bounds approvals_required: every approval request
+// stores one decision per approver, and no real review needs more people.
+const MaxApprovalsRequired = 10
+
+// ParseApprovalsRequired returns the approvals_required that s spells: a
+// whole number in decimal, from 1 to MaxApprovalsRequired.
+func ParseApprovalsRequired(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxApprovalsRequired || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
 }
 
 // AskMode is how an ASK decision waits for a human.

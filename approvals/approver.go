@@ -3,6 +3,7 @@ package approvals
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tollgate-go/tollgate"
@@ -24,6 +25,20 @@ type Request struct {
 	// ExpiresAt is when the request, and any approval given for it, stops
 	// counting.
 	ExpiresAt time.Time
+	// ApprovalsRequired is how many distinct people must approve the call
+	// (the two-person rule when 2); 0 means one. One denial ends the
+	// request whatever the count. At most tollgate.MaxApprovalsRequired.
+	ApprovalsRequired int
+}
+
+// Required returns how many distinct approvals r needs: at least one.
+func (r Request) Required() int { return max(1, r.ApprovalsRequired) }
+
+// Involves reports whether id is the requesting agent or any member of its
+// delegation chain: someone who must not approve the call (separation of
+// duties).
+func (r Request) Involves(id string) bool {
+	return id == r.Agent.ID || slices.Contains(r.Agent.DelegatedBy, id)
 }
 
 // Outcome is an approval verdict. Its values are Tollgate's.
@@ -80,11 +95,12 @@ func DenyAll() Approver {
 }
 
 // AutoApproveReads returns Tollgate's AutoApprover, for tests and examples:
-// it approves a request iff its effect is read, and denies the rest.
+// it approves a request iff its effect is read, and denies the rest. It is
+// one approver, so it denies a request that needs more (ApprovalsRequired).
 func AutoApproveReads() Approver {
 	return ApproverFunc(func(_ context.Context, r Request) (Result, error) {
 		out := OutcomeDenied
-		if r.ToolRequest.Effect == tollgate.EffectRead {
+		if r.ToolRequest.Effect == tollgate.EffectRead && r.Required() == 1 {
 			out = OutcomeApproved
 		}
 		return Result{Outcome: out, ApprovalID: r.ID, DecidedBy: ByAutoApproveReads}, nil
@@ -98,6 +114,10 @@ func AutoApproveReads() Approver {
 // fn runs on its own goroutine so that a deadline is honoured even if fn
 // ignores ctx; such an fn keeps running until it returns, so fn should
 // watch ctx. A panic in fn is returned as an error.
+//
+// fn is one approver: a request that needs more than one approval
+// (Request.ApprovalsRequired) is denied without asking it, because a single
+// yes must never stand in for several people. Use QueueApprover for those.
 func Callback(fn func(ctx context.Context, r Request) (bool, error)) Approver {
 	type answer struct {
 		ok  bool
@@ -107,6 +127,9 @@ func Callback(fn func(ctx context.Context, r Request) (bool, error)) Approver {
 		timeout := Result{Outcome: OutcomeTimeout, ApprovalID: r.ID, DecidedBy: ByTimeout}
 		if ctx.Err() != nil {
 			return timeout, nil
+		}
+		if n := r.Required(); n > 1 {
+			return Result{Outcome: OutcomeDenied, ApprovalID: r.ID, Note: fmt.Sprintf("needs %d approvers; a callback is one", n)}, nil
 		}
 		done := make(chan answer, 1) // buffered: a late answer must not block fn's goroutine
 		go func() {

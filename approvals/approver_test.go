@@ -105,3 +105,29 @@ func TestCallbackPanicIsAnError(t *testing.T) {
 		t.Fatalf("Approve = %+v, %v; want an error", res, err)
 	}
 }
+
+// TestSingleApproversDenyMultiPersonRequests: AutoApproveReads and Callback
+// are one approver each, so a request that needs more is denied, and the
+// callback is never asked.
+func TestSingleApproversDenyMultiPersonRequests(t *testing.T) {
+	r := requestWithEffect(tollgate.EffectRead)
+	r.ApprovalsRequired = 2
+	if res, err := approvals.AutoApproveReads().Approve(context.Background(), r); err != nil || res.Outcome != approvals.OutcomeDenied {
+		t.Errorf("AutoApproveReads = %+v, %v; want denied", res, err)
+	}
+	asked := false
+	cb := approvals.Callback(func(context.Context, approvals.Request) (bool, error) { asked = true; return true, nil })
+	res, err := cb.Approve(context.Background(), r)
+	if err != nil || res.Outcome != approvals.OutcomeDenied || asked {
+		t.Errorf("Callback = %+v, %v (asked %v); want denied without asking", res, err, asked)
+	}
+}
+
+func TestRequestInvolves(t *testing.T) {
+	r := approvals.Request{Agent: tollgate.Agent{ID: "worker", DelegatedBy: []string{"orchestrator", "router"}}}
+	for id, want := range map[string]bool{"worker": true, "orchestrator": true, "router": true, "alice": false, "": false, "Worker": false} {
+		if got := r.Involves(id); got != want {
+			t.Errorf("Involves(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -27,7 +27,7 @@ type MemoryStore struct {
 
 type memoryEntry struct {
 	rec     Record
-	decided chan struct{} // closed by Decide
+	decided chan struct{} // closed by the Decide that settles the request
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -44,8 +44,8 @@ func (m *MemoryStore) Create(ctx context.Context, r Request) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if r.ExpiresAt.IsZero() {
-		return "", fmt.Errorf("%w: ExpiresAt is required", ErrInvalidRequest)
+	if err := r.Validate(); err != nil {
+		return "", err
 	}
 	binding := BindingHash(r.Agent, r.Intent, r.ToolRequest)
 	r, err := cloneRequest(r)
@@ -97,6 +97,7 @@ func (m *MemoryStore) Get(ctx context.Context, id string) (Record, error) {
 func (e *memoryEntry) snapshot() Record {
 	rec := e.rec
 	rec.Request, _ = cloneRequest(e.rec.Request)
+	rec.Decisions = slices.Clone(e.rec.Decisions)
 	return rec
 }
 
@@ -105,23 +106,18 @@ func (m *MemoryStore) Decide(ctx context.Context, id string, d Decision) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, err := m.entry(id)
 	if err != nil {
 		return err
 	}
+	if err := e.rec.Apply(d); err != nil {
+		return err
+	}
 	if !e.rec.Pending() {
-		return fmt.Errorf("%w: %q was %s by %s", ErrAlreadyDecided, id, e.rec.Outcome, e.rec.DecidedBy)
+		close(e.decided)
 	}
-	if !d.At.Before(e.rec.Request.ExpiresAt) {
-		return fmt.Errorf("%w: %q expired at %s, before the decision", ErrExpired, id, e.rec.Request.ExpiresAt.Format(time.RFC3339))
-	}
-	e.rec.Outcome, e.rec.DecidedBy, e.rec.Note, e.rec.DecidedAt = d.Outcome, d.By, d.Note, d.At
-	close(e.decided)
 	return nil
 }
 

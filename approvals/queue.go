@@ -18,8 +18,10 @@ func WithClock(now func() time.Time) QueueOption {
 }
 
 // QueueApprover returns an Approver that stores each request in store and
-// blocks until someone decides it, the timeout passes, or ctx ends —
-// whichever comes first. The stored request expires at the same moment.
+// blocks until it is settled — Request.Required distinct people approved
+// it, or someone denied it — the timeout passes, or ctx ends, whichever
+// comes first. The stored request expires at the same moment; approvals
+// short of the number required by then are a timeout.
 //
 // An approval is consumed on the spot, bound to the request's BindingHash,
 // so it cannot be replayed. When the wait ends without a decision, or the

@@ -188,3 +188,49 @@ func TestQueueApproverFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueApproverWaitsForEveryApprover: with two approvals required, the
+// first one does not end the wait; the second does, and the call is
+// approved as the second approver decided.
+func TestQueueApproverWaitsForEveryApprover(t *testing.T) {
+	mem := approvals.NewMemoryStore()
+	store := &hookStore{Store: mem}
+	store.afterCreate = func(id string) {
+		go func() {
+			for _, by := range []string{"alice", "bob"} {
+				if err := mem.Decide(context.Background(), id, approvals.Decision{Outcome: approvals.OutcomeApproved, By: by, At: t0}); err != nil {
+					t.Errorf("Decide by %s: %v", by, err)
+				}
+			}
+		}()
+	}
+	r := queueRequest()
+	r.ApprovalsRequired = 2
+	res, err := approvals.QueueApprover(store, time.Hour, approvals.WithClock(fixedClock(t0))).Approve(context.Background(), r)
+	if err != nil || res.Outcome != approvals.OutcomeApproved || res.DecidedBy != "bob" {
+		t.Fatalf("Approve = %+v, %v; want approved, settled by bob", res, err)
+	}
+	rec, err := mem.Get(context.Background(), res.ApprovalID)
+	if err != nil || len(rec.Approvers()) != 2 || rec.UsedAt.IsZero() {
+		t.Fatalf("record %+v, %v; want two approvers and the approval spent", rec, err)
+	}
+}
+
+// TestQueueApproverPartialApprovalIsATimeout: one approval of two when the
+// wait ends is no approval.
+func TestQueueApproverPartialApprovalIsATimeout(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mem := approvals.NewMemoryStore()
+	store := &hookStore{Store: mem}
+	store.afterCreate = decideWith(t, mem, approvals.OutcomeApproved, cancel)
+	r := queueRequest()
+	r.ApprovalsRequired = 2
+	res, err := approvals.QueueApprover(store, time.Hour, approvals.WithClock(fixedClock(t0))).Approve(ctx, r)
+	if err != nil || res.Outcome != approvals.OutcomeTimeout {
+		t.Fatalf("Approve = %+v, %v; want timeout", res, err)
+	}
+	if rec, _ := mem.Get(context.Background(), res.ApprovalID); !rec.Pending() || len(rec.Decisions) != 1 {
+		t.Errorf("record %+v; want pending with one approval", rec)
+	}
+}

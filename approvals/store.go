@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/tollgate-go/tollgate"
 )
 
 // Store keeps approval requests until someone decides them, and hands out
@@ -21,11 +24,17 @@ type Store interface {
 	Create(ctx context.Context, r Request) (id string, err error)
 	// Get returns the record, or ErrNotFound.
 	Get(ctx context.Context, id string) (Record, error)
-	// Decide records the decision on a pending request. Decisions are
-	// final: a decided request gives ErrAlreadyDecided, and an expired one
-	// ErrExpired. d must be valid (see Decision).
+	// Decide records one person's decision on a pending request, as
+	// Record.Apply describes, atomically: the request is settled when
+	// Request.Required distinct people approved it, or when anyone denied
+	// it, and a settled decision is final (ErrAlreadyDecided). Before that
+	// the approvals gathered so far are kept in Record.Decisions and the
+	// record stays pending. An expired request gives ErrExpired, an
+	// approval by the requesting agent or one of its delegators
+	// ErrSelfApproval, and a second approval by the same person
+	// ErrDuplicateApprover. d must be valid (see Decision).
 	Decide(ctx context.Context, id string, d Decision) error
-	// Wait blocks until the request is decided or ctx ends, then returns the
+	// Wait blocks until the request is settled or ctx ends, then returns the
 	// record as it is (still pending if ctx ended first). Only ErrNotFound
 	// and storage failures are errors.
 	Wait(ctx context.Context, id string) (Record, error)
@@ -46,16 +55,65 @@ type Record struct {
 	// BindingHash is BindingHash of the request, computed by Create.
 	BindingHash string
 	CreatedAt   time.Time
-	// Outcome is OutcomeDeferred until decided, then approved or denied.
-	Outcome   Outcome
+	// Outcome is OutcomeDeferred until settled, then approved or denied.
+	Outcome Outcome
+	// DecidedBy, Note and DecidedAt are those of the decision that settled
+	// the request: the last approval needed, or the denial.
 	DecidedBy string
 	Note      string
-	DecidedAt time.Time // zero until decided
+	DecidedAt time.Time // zero until settled
 	UsedAt    time.Time // zero until consumed
+	// Decisions are every decision recorded, oldest first: the approvals
+	// gathered while pending, then the one that settled it.
+	Decisions []Decision
 }
 
-// Pending reports whether nobody has decided the request yet.
+// Pending reports whether the request is not settled yet (it may hold
+// approvals short of Request.Required).
 func (r Record) Pending() bool { return r.Outcome == OutcomeDeferred }
+
+// Approvers returns who approved the request, oldest first.
+func (r Record) Approvers() []string {
+	var out []string
+	for _, d := range r.Decisions {
+		if d.Outcome == OutcomeApproved {
+			out = append(out, d.By)
+		}
+	}
+	return out
+}
+
+// Apply records d on r the way Store.Decide must, so that every backend
+// decides alike: d must be valid, r pending and unexpired at d.At; an
+// approval must come from someone who is neither the requesting agent nor
+// in its delegation chain (ErrSelfApproval: nobody approves their own call)
+// and who has not approved r already (ErrDuplicateApprover: one person
+// never counts twice). A denial needs neither: refusing one's own call, or
+// changing one's mind, only makes things safer, and it settles r at once.
+// An approval settles r when it is the Request.Required-th. r is unchanged
+// when Apply returns an error.
+func (r *Record) Apply(d Decision) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	id := r.Request.ID
+	switch {
+	case !r.Pending():
+		return fmt.Errorf("%w: %q was %s by %s", ErrAlreadyDecided, id, r.Outcome, r.DecidedBy)
+	case !d.At.Before(r.Request.ExpiresAt):
+		return fmt.Errorf("%w: %q expired at %s, before the decision", ErrExpired, id, r.Request.ExpiresAt.Format(time.RFC3339))
+	case d.Outcome == OutcomeDenied:
+	case r.Request.Involves(d.By):
+		return fmt.Errorf("%w: %s made or delegated the call %q", ErrSelfApproval, d.By, id)
+	case slices.Contains(r.Approvers(), d.By):
+		return fmt.Errorf("%w: %s already approved %q; it needs %d approvers", ErrDuplicateApprover, d.By, id, r.Request.Required())
+	}
+	r.Decisions = append(slices.Clip(r.Decisions), d)
+	if d.Outcome == OutcomeDenied || len(r.Approvers()) >= r.Request.Required() {
+		r.Outcome, r.DecidedBy, r.Note, r.DecidedAt = d.Outcome, d.By, d.Note, d.At
+	}
+	return nil
+}
 
 // Decision is a verdict on a stored request.
 type Decision struct {
@@ -63,6 +121,17 @@ type Decision struct {
 	By      string  // who decided; required, it goes to the audit trail
 	Note    string
 	At      time.Time // when; required, and before the request expires
+}
+
+// Validate reports a request a Store must refuse at Create.
+func (r Request) Validate() error {
+	if r.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: ExpiresAt is required", ErrInvalidRequest)
+	}
+	if r.ApprovalsRequired < 0 || r.ApprovalsRequired > tollgate.MaxApprovalsRequired {
+		return fmt.Errorf("%w: ApprovalsRequired is %d; it must be 0 to %d", ErrInvalidRequest, r.ApprovalsRequired, tollgate.MaxApprovalsRequired)
+	}
+	return nil
 }
 
 // Validate reports a decision a Store must refuse.
@@ -90,4 +159,9 @@ var (
 	ErrExpired         = errors.New("approvals: request expired")
 	ErrMismatch        = errors.New("approvals: approval was given for a different call")
 	ErrUsed            = errors.New("approvals: approval already used")
+	// ErrSelfApproval refuses an approval by the requesting agent or a
+	// member of its delegation chain.
+	ErrSelfApproval = errors.New("approvals: nobody may approve a call they made or delegated")
+	// ErrDuplicateApprover refuses a second approval by the same person.
+	ErrDuplicateApprover = errors.New("approvals: this approver already approved the request")
 )

@@ -19,7 +19,7 @@ import (
 // key, so a typo silently widened a rule; here it is a load error.
 var (
 	topKeys    = []string{"version", "rules", "rate_limits", "network_policy"}
-	ruleKeys   = []string{"id", "decision", "reason", "metadata", "ask_mode", "tool", "action", "resource_type", "effect", "agent", "intent", "when"}
+	ruleKeys   = []string{"id", "decision", "reason", "metadata", "ask_mode", "approvals_required", "tool", "action", "resource_type", "effect", "agent", "intent", "when"}
 	agentKeys  = []string{"agent_id", "version", "owner", "environment", "role", "deny_delegated", "max_delegation_depth", "allowed_delegators", "blocked_delegators"}
 	intentKeys = []string{"action", "reason", "session_id"}
 	opKeys     = []string{"==", "!=", ">", ">=", "<", "<="}
@@ -167,6 +167,8 @@ func (c *compiler) rule(i int, n *yaml.Node) rule {
 			r.metadata = c.metadata(kv, what)
 		case "ask_mode":
 			r.askMode = c.askMode(kv, what)
+		case "approvals_required":
+			r.approvalsRequired = c.approvalsRequired(kv, what)
 		case "tool", "action", "resource_type":
 			v := c.textValue(kv, kv.Key, what, "the request's "+kv.Key)
 			switch kv.Key {
@@ -191,10 +193,31 @@ func (c *compiler) rule(i int, n *yaml.Node) rule {
 	}
 	if !hasDecision {
 		c.errorf(n, "Rule at index %d is missing 'decision' key; add decision: ALLOW, ASK or DENY", i)
-	} else if r.askMode != "" && r.decision != tollgate.Ask {
-		c.errorf(n, "%s: ask_mode applies only to decision: ASK; remove it", what)
+	} else if r.decision != tollgate.Ask {
+		if r.askMode != "" {
+			c.errorf(n, "%s: ask_mode applies only to decision: ASK; remove it", what)
+		}
+		if r.approvalsRequired != 0 {
+			c.errorf(n, "%s: approvals_required applies only to decision: ASK; remove it", what)
+		}
 	}
 	return r
+}
+
+// approvalsRequired reads the approvals_required extension key (Tollgate
+// 1.4.0 ignores it): how many distinct people must approve the ASK.
+func (c *compiler) approvalsRequired(kv *yamlx.Pair, what string) int {
+	v, ok := c.scalar(kv, kv.Key, what, "")
+	if !ok {
+		return 0
+	}
+	if s, isNum := v.(json.Number); isNum {
+		if n, valid := tollgate.ParseApprovalsRequired(string(s)); valid {
+			return n
+		}
+	}
+	c.errorf(kv.ValueNode, "%s: approvals_required must be a whole number from 1 to %d, got %s", what, tollgate.MaxApprovalsRequired, typed(v))
+	return 0
 }
 
 // askMode reads the ask_mode extension key (Tollgate 1.4.0 ignores it).

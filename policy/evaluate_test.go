@@ -426,3 +426,31 @@ func TestAskModeExtension(t *testing.T) {
 		}
 	}
 }
+
+func TestApprovalsRequiredExtension(t *testing.T) {
+	p, err := Parse("p.yaml", []byte("rules:\n  - {effect: delete, decision: ASK, approvals_required: 2}\n  - {effect: write, decision: ASK}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Evaluate(tollgate.Agent{}, tollgate.Intent{}, tollgate.ToolRequest{Effect: tollgate.EffectDelete, ManifestVersion: "1"})
+	if d.Type != tollgate.Ask || d.ApprovalsRequired != 2 {
+		t.Errorf("decision = %+v, want ASK needing 2 approvals", d)
+	}
+	if d := p.Evaluate(tollgate.Agent{}, tollgate.Intent{}, tollgate.ToolRequest{Effect: tollgate.EffectWrite, ManifestVersion: "1"}); d.ApprovalsRequired != 0 {
+		t.Errorf("rule without approvals_required: %+v", d)
+	}
+	for src, want := range map[string]string{
+		"rules:\n  - {decision: ASK, approvals_required: 0}\n":     "p.yaml:2:41: rule at index 0: approvals_required must be a whole number from 1 to 10, got the number 0",
+		"rules:\n  - {decision: ASK, approvals_required: 11}\n":    "approvals_required must be a whole number from 1 to 10, got the number 11",
+		"rules:\n  - {decision: ASK, approvals_required: -2}\n":    "approvals_required must be a whole number from 1 to 10",
+		"rules:\n  - {decision: ASK, approvals_required: 2.0}\n":   "approvals_required must be a whole number from 1 to 10, got the number 2.0",
+		"rules:\n  - {decision: ASK, approvals_required: \"2\"}\n": "approvals_required must be a whole number from 1 to 10, got the string '2'",
+		"rules:\n  - {decision: ASK, approvals_required: true}\n":  "approvals_required must be a whole number from 1 to 10, got the boolean True",
+		"rules:\n  - {decision: ASK, approvals_required: [2]}\n":   "approvals_required must be a single value",
+		"rules:\n  - {decision: ALLOW, approvals_required: 2}\n":   "approvals_required applies only to decision: ASK",
+	} {
+		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) err = %v, want %q", src, err, want)
+		}
+	}
+}

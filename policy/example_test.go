@@ -58,5 +58,5 @@ func ExampleParse_errors() {
 	_, err := policy.Parse("policy.yaml", []byte("rules:\n  - id: reads\n    efect: read\n    decision: ALLOW\n"))
 	fmt.Println(err)
 	// Output:
-	// policy.yaml:3:5: rule at index 0: unknown key "efect" (did you mean "effect"?); allowed: id, decision, reason, metadata, ask_mode, tool, action, resource_type, effect, agent, intent, when (Tollgate 1.4.0 silently ignored it)
+	// policy.yaml:3:5: rule at index 0: unknown key "efect" (did you mean "effect"?); allowed: id, decision, reason, metadata, ask_mode, approvals_required, tool, action, resource_type, effect, agent, intent, when (Tollgate 1.4.0 silently ignored it)
 }

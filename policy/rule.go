@@ -24,6 +24,8 @@ type rule struct {
 	id       string
 	metadata tollgate.Params // shared by every Decision the rule produces
 	askMode  tollgate.AskMode
+	// approvalsRequired is the rule's approvals_required (0: not set).
+	approvalsRequired int
 
 	index     int
 	line, col int
@@ -244,5 +246,7 @@ func (p *Policy) decide(r *rule, req *tollgate.ToolRequest) tollgate.Decision {
 		PolicyVersion: p.version,
 		Metadata:      r.metadata,
 		AskMode:       r.askMode,
+
+		ApprovalsRequired: r.approvalsRequired,
 	}
 }

@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 		"tools:\n",
 		"tools: {a: {}}\n",
 		"version: 1.10\ntools:\n  a: {effect: read, ask_mode: x}\n",
+		"tools:\n  a: {effect: delete, approvals_required: 2}\n",
 		"tools:\n  a:\n    params_schema: {type: [string, 'null'], enum: [a, ~], maxLength: .inf}\n",
 		"tools:\n  a:\n    params_schema: {$ref: '#', properties: {x: {$ref: '#/properties/x'}}}\n",
 		"tools:\n  a:\n    params_schema: {definitions: {d: &a {type: object}}, items: *a, minimum: 1.0e+400}\n",

@@ -110,6 +110,9 @@ func TestToolExtraKeys(t *testing.T) {
 	if _, err := registry.Parse("m.yaml", []byte("tools:\n  t:\n    ask_mode: always\n")); err == nil || !strings.Contains(err.Error(), `m.yaml:3:15: ask_mode must be "blocking" or "deferred", got "always"`) {
 		t.Errorf("bad ask_mode: %v", err)
 	}
+	if tool.ApprovalsRequired != 0 {
+		t.Errorf("tool without approvals_required: %+v", tool)
+	}
 	// No schema and no constraints: nothing to check.
 	if v := tool.ValidateParams(params(t, `{"anything": 1}`)); v != nil {
 		t.Errorf("ValidateParams without schema = %v", v)
@@ -217,5 +220,27 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestToolApprovalsRequired(t *testing.T) {
+	tool := mustTool(t, "tools:\n  t:\n    effect: delete\n    approvals_required: 3\n", "t")
+	if tool.ApprovalsRequired != 3 {
+		t.Errorf("ApprovalsRequired = %d, want 3", tool.ApprovalsRequired)
+	}
+	for value, want := range map[string]string{
+		"0":    "m.yaml:3:25: approvals_required must be a whole number from 1 to 10, got",
+		"11":   "approvals_required must be a whole number from 1 to 10",
+		"-1":   "approvals_required must be a whole number from 1 to 10",
+		"2.5":  "approvals_required must be a whole number from 1 to 10",
+		"'2'":  "approvals_required must be a whole number from 1 to 10",
+		"yes":  "approvals_required must be a whole number from 1 to 10",
+		"[2]":  "approvals_required must be a whole number from 1 to 10",
+		"null": "approvals_required must be a whole number from 1 to 10",
+	} {
+		_, err := registry.Parse("m.yaml", []byte("tools:\n  t:\n    approvals_required: "+value+"\n"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("approvals_required: %s: err = %v, want %q", value, err, want)
+		}
 	}
 }

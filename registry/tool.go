@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"encoding/json"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-go/tollgate"
@@ -17,6 +19,10 @@ type Tool struct {
 	// blocking or deferred); empty means the policy rule's or the Tower's
 	// default.
 	AskMode tollgate.AskMode
+	// ApprovalsRequired is how many distinct people must approve an ASK
+	// for this tool (approvals_required); 0 means the policy rule's or one.
+	// The Tower takes the larger of the tool's and the rule's.
+	ApprovalsRequired int
 
 	schema      *compiledSchema // nil: any params are accepted
 	constraints *constraints    // nil: no constraints
@@ -44,6 +50,8 @@ func parseTool(doc *yamlx.Document, entry yamlx.Pair) (*Tool, error) {
 			err = t.parseResourceType(doc, f.ValueNode)
 		case "ask_mode":
 			t.AskMode, err = askMode(doc, f.ValueNode)
+		case "approvals_required":
+			t.ApprovalsRequired, err = approvalsRequired(doc, f.ValueNode)
 		case "params_schema":
 			t.schema, err = compileSchema(doc, f.ValueNode)
 		case "constraints":
@@ -51,7 +59,7 @@ func parseTool(doc *yamlx.Document, entry yamlx.Pair) (*Tool, error) {
 		case "description":
 			// Documentation for people; nothing to check.
 		default:
-			err = doc.Errorf(f.KeyNode, "unknown key %q in tool '%s': allowed keys are effect, resource_type, params_schema, constraints, ask_mode and description (Tollgate ignored unknown keys, so a misspelt params_schema or constraints silently disabled the check)", f.Key, entry.Key)
+			err = doc.Errorf(f.KeyNode, "unknown key %q in tool '%s': allowed keys are effect, resource_type, params_schema, constraints, ask_mode, approvals_required and description (Tollgate ignored unknown keys, so a misspelt params_schema or constraints silently disabled the check)", f.Key, entry.Key)
 		}
 		if err != nil {
 			return nil, err
@@ -119,4 +127,19 @@ func askMode(doc *yamlx.Document, n *yaml.Node) (tollgate.AskMode, error) {
 		return "", doc.Errorf(n, "ask_mode must be %q or %q, got %q", tollgate.AskBlocking, tollgate.AskDeferred, s)
 	}
 	return m, nil
+}
+
+// approvalsRequired reads approvals_required: a whole number from 1 to
+// tollgate.MaxApprovalsRequired.
+func approvalsRequired(doc *yamlx.Document, n *yaml.Node) (int, error) {
+	v, err := doc.Value(n)
+	if err != nil {
+		return 0, err
+	}
+	if s, ok := v.(json.Number); ok {
+		if r, valid := tollgate.ParseApprovalsRequired(string(s)); valid {
+			return r, nil
+		}
+	}
+	return 0, doc.Errorf(n, "approvals_required must be a whole number from 1 to %d, got %s", tollgate.MaxApprovalsRequired, yamlx.Describe(n))
 }

@@ -18,6 +18,17 @@ func (f *flight) askMode() tollgate.AskMode {
 	return f.t.askMode
 }
 
+// approvalsRequired is how many distinct people must approve the call: the
+// larger of the rule's and the tool's approvals_required, so that neither
+// the policy nor the manifest can lower what the other asks for.
+func (f *flight) approvalsRequired() int {
+	n := f.decision.ApprovalsRequired
+	if f.tool != nil {
+		n = max(n, f.tool.ApprovalsRequired)
+	}
+	return n
+}
+
 // deferApproval stores the call for a human and refuses it for now with
 // the approval id the caller retries with.
 func (f *flight) deferApproval() *tollgate.Error {
@@ -33,6 +44,8 @@ func (f *flight) deferApproval() *tollgate.Error {
 		Reason:      f.decision.Reason,
 		PolicyID:    f.decision.PolicyID,
 		ExpiresAt:   f.t.now().Add(f.t.askTTL),
+
+		ApprovalsRequired: f.approvalsRequired(),
 	})
 	if err != nil {
 		e := f.refuse(tollgate.StageApproval, tollgate.ReasonInternal, internalMessage)
@@ -87,15 +100,22 @@ func (f *flight) redeem(id string) *tollgate.Error {
 }
 
 // recordApprover adds who approved, when and why to the decision the audit
-// record carries.
+// record carries; with more than one approver required, every approver.
 func (f *flight) recordApprover(id string) {
 	rec, err := f.t.pending.Get(f.ctx, id)
 	if err != nil {
 		return
 	}
-	md := make(tollgate.Params, 0, len(f.decision.Metadata)+3)
+	md := make(tollgate.Params, 0, len(f.decision.Metadata)+4)
 	md = append(md, f.decision.Metadata...)
 	md.Set("approved_by", rec.DecidedBy)
+	if approvers := rec.Approvers(); len(approvers) > 1 {
+		list := make([]any, len(approvers))
+		for i, a := range approvers {
+			list[i] = a
+		}
+		md.Set("approvers", list)
+	}
 	md.Set("approved_at", rec.DecidedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
 	if rec.Note != "" {
 		md.Set("approval_note", rec.Note)

@@ -229,6 +229,8 @@ func (f *flight) resolveAsk(dryRun bool) *tollgate.Error {
 		RequestHash: f.hash,
 		Reason:      f.decision.Reason,
 		PolicyID:    f.decision.PolicyID,
+
+		ApprovalsRequired: f.approvalsRequired(),
 	})
 	if err != nil {
 		if ctxErr := f.ctx.Err(); ctxErr != nil {

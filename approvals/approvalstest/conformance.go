@@ -45,6 +45,12 @@ var cases = []struct {
 	{"WaitReturnsCurrentStateWhenContextEnds", (*suite).waitReturnsCurrentState},
 	{"List", (*suite).list},
 	{"StoredRequestIsACopy", (*suite).storedRequestIsACopy},
+	{"CreateRefusesBadApprovalsRequired", (*suite).createRefusesBadApprovalsRequired},
+	{"TwoPersonRule", (*suite).twoPersonRule},
+	{"DenyEndsPartialApprovals", (*suite).denyEndsPartialApprovals},
+	{"SelfApprovalRefused", (*suite).selfApprovalRefused},
+	{"ConcurrentApprovalsReachExactlyN", (*suite).concurrentApprovalsReachExactlyN},
+	{"WaitIgnoresPartialApprovals", (*suite).waitIgnoresPartialApprovals},
 }
 
 type suite struct {
@@ -192,6 +198,7 @@ func (s *suite) decideOnlyOnce() {
 	if rec.Outcome != approvals.OutcomeApproved || rec.DecidedBy != "alice" || rec.Note != "checked" || !rec.DecidedAt.Equal(s.now) {
 		s.t.Errorf("decision changed: %+v", rec)
 	}
+	s.wantDecisions(rec, "approved:alice")
 
 	denied := s.create(s.request())
 	s.decide(denied, approvals.OutcomeDenied)

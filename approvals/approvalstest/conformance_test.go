@@ -27,16 +27,21 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		t.Skip("runs the suite in child processes")
 	}
 	for mutant, subtest := range map[string]string{
-		"none":                "",
-		"overwrite-decision":  "DecideOnlyOnce",
-		"decide-after-expiry": "DecideRefusesExpired",
-		"no-binding-check":    "ConsumeRefusesMismatch",
-		"no-used-check":       "ConsumeExactlyOnceUnderConcurrency",
-		"no-expiry-check":     "ConsumeRefusesExpired",
-		"consume-pending":     "ConsumeRefusesUnapproved",
-		"zero-now-ok":         "ConsumeRefusesBadArguments",
-		"shared-request":      "StoredRequestIsACopy",
-		"newest-first":        "List",
+		"none":                   "",
+		"overwrite-decision":     "DecideOnlyOnce",
+		"decide-after-expiry":    "DecideRefusesExpired",
+		"no-binding-check":       "ConsumeRefusesMismatch",
+		"no-used-check":          "ConsumeExactlyOnceUnderConcurrency",
+		"no-expiry-check":        "ConsumeRefusesExpired",
+		"consume-pending":        "ConsumeRefusesUnapproved",
+		"zero-now-ok":            "ConsumeRefusesBadArguments",
+		"shared-request":         "StoredRequestIsACopy",
+		"newest-first":           "List",
+		"self-approval":          "SelfApprovalRefused",
+		"count-duplicates":       "TwoPersonRule",
+		"first-approval-settles": "TwoPersonRule",
+		"wake-on-partial":        "WaitIgnoresPartialApprovals",
+		"no-required-check":      "CreateRefusesBadApprovalsRequired",
 	} {
 		t.Run(mutant, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMutantSubprocess$", "-test.v")
@@ -87,6 +92,9 @@ func (n *naive) Create(ctx context.Context, r approvals.Request) (string, error)
 		return "", err
 	}
 	if r.ExpiresAt.IsZero() {
+		return "", approvals.ErrInvalidRequest
+	}
+	if (r.ApprovalsRequired < 0 || r.ApprovalsRequired > tollgate.MaxApprovalsRequired) && n.mutant != "no-required-check" {
 		return "", approvals.ErrInvalidRequest
 	}
 	if n.mutant != "shared-request" {
@@ -172,10 +180,29 @@ func (n *naive) Decide(_ context.Context, id string, d approvals.Decision) error
 	case !d.At.Before(e.rec.Request.ExpiresAt) && n.mutant != "decide-after-expiry":
 		return approvals.ErrExpired
 	}
+	if d.Outcome == approvals.OutcomeApproved {
+		switch {
+		case e.rec.Request.Involves(d.By) && n.mutant != "self-approval":
+			return approvals.ErrSelfApproval
+		case slices.Contains(e.rec.Approvers(), d.By) && n.mutant != "count-duplicates":
+			return approvals.ErrDuplicateApprover
+		}
+	}
 	wasPending := e.rec.Pending()
-	e.rec.Outcome, e.rec.DecidedBy, e.rec.Note, e.rec.DecidedAt = d.Outcome, d.By, d.Note, d.At
-	if wasPending {
-		close(e.decided)
+	e.rec.Decisions = append(e.rec.Decisions, d)
+	need := e.rec.Request.Required()
+	if n.mutant == "first-approval-settles" {
+		need = 1
+	}
+	if d.Outcome == approvals.OutcomeDenied || len(e.rec.Approvers()) >= need {
+		e.rec.Outcome, e.rec.DecidedBy, e.rec.Note, e.rec.DecidedAt = d.Outcome, d.By, d.Note, d.At
+	}
+	if wasPending && (!e.rec.Pending() || n.mutant == "wake-on-partial") {
+		select {
+		case <-e.decided: // woken already (wake-on-partial)
+		default:
+			close(e.decided)
+		}
 	}
 	return nil
 }

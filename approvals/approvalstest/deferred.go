@@ -23,6 +23,21 @@ tools:
     effect: delete
     resource_type: user
     ask_mode: deferred
+  "api:delete_team":
+    effect: delete
+    resource_type: team
+    ask_mode: deferred
+    approvals_required: 1
+  "api:delete_org":
+    effect: delete
+    resource_type: org
+    ask_mode: deferred
+    approvals_required: 3
+  "api:purge_user":
+    effect: delete
+    resource_type: user
+    ask_mode: blocking
+    approvals_required: 2
 `
 
 // RunDeferredConformance drives deferred approvals through a real Tower
@@ -35,6 +50,9 @@ func RunDeferredConformance(t *testing.T, newStore func(t *testing.T) approvals.
 	t.Run("ConcurrentRetriesRunOnce", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.concurrentRetriesRunOnce() })
 	t.Run("OtherCallsRefused", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.otherCallsRefused() })
 	t.Run("PendingDeniedExpired", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.pendingDeniedExpired() })
+	t.Run("ApprovalsRequiredTakesTheLarger", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.approvalsRequiredTakesTheLarger() })
+	t.Run("DeferredTwoPersonRule", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.deferredTwoPersonRule() })
+	t.Run("BlockingTwoPersonRule", func(t *testing.T) { d := newDeferred(t, newStore(t)); d.blockingTwoPersonRule() })
 }
 
 type deferred struct {
@@ -43,20 +61,29 @@ type deferred struct {
 	tw    *tower.Tower
 	now   atomic.Int64 // unix nanoseconds
 	runs  atomic.Int32
+	audit recorder
+	// blocked receives the id of each request the blocking approver stores.
+	blocked chan string
 }
 
 func newDeferred(t *testing.T, store approvals.Store) *deferred {
-	d := &deferred{t: t, store: store}
+	d := &deferred{t: t, store: store, blocked: make(chan string, 1)}
 	d.now.Store(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).UnixNano())
 	man, err := registry.Parse("manifest.yaml", []byte(deferredManifest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ask := policy.EvaluatorFunc(func(tollgate.Agent, tollgate.Intent, tollgate.ToolRequest) tollgate.Decision {
-		return tollgate.Decision{Type: tollgate.Ask, Reason: "deletes need a human", PolicyID: "ask_deletes"}
+	ask := policy.EvaluatorFunc(func(_ tollgate.Agent, _ tollgate.Intent, r tollgate.ToolRequest) tollgate.Decision {
+		dec := tollgate.Decision{Type: tollgate.Ask, Reason: "deletes need a human", PolicyID: "ask_deletes"}
+		if r.Tool == "api:delete_team" || r.Tool == "api:delete_org" {
+			dec.ApprovalsRequired = 2
+		}
+		return dec
 	})
 	d.tw, err = tower.New(&tower.Config{Policy: ask, Manifest: man},
 		tower.WithApprovalStore(store, time.Hour),
+		tower.WithApprover(approvals.QueueApprover(&announcing{Store: store, created: d.blocked}, time.Hour, approvals.WithClock(d.clock))),
+		tower.WithAuditSink(&d.audit),
 		tower.WithClock(d.clock),
 		tower.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -68,10 +95,14 @@ func newDeferred(t *testing.T, store approvals.Store) *deferred {
 func (d *deferred) clock() time.Time { return time.Unix(0, d.now.Load()).UTC() }
 
 func (d *deferred) call(agent tollgate.Agent, user string, approvalID string) tower.Call {
+	return d.callTool("api:delete_user", agent, user, approvalID)
+}
+
+func (d *deferred) callTool(tool string, agent tollgate.Agent, user string, approvalID string) tower.Call {
 	return tower.Call{
 		Credentials: identity.Credentials{Claimed: agent},
 		Intent:      tollgate.Intent{Action: "offboard", Reason: "left the company"},
-		Request:     tollgate.ToolRequest{Tool: "api:delete_user", Action: "delete", Params: tollgate.Params{{Key: "user", Value: user}}},
+		Request:     tollgate.ToolRequest{Tool: tool, Action: "delete", Params: tollgate.Params{{Key: "user", Value: user}}},
 		ApprovalID:  approvalID,
 	}
 }
@@ -91,7 +122,12 @@ func (d *deferred) do(c tower.Call) error {
 // park makes the first call and returns the approval id it was given.
 func (d *deferred) park(agent tollgate.Agent, user string) string {
 	d.t.Helper()
-	err := d.do(d.call(agent, user, ""))
+	return d.parkCall(d.call(agent, user, ""))
+}
+
+func (d *deferred) parkCall(c tower.Call) string {
+	d.t.Helper()
+	err := d.do(c)
 	var te *tollgate.Error
 	if !errors.As(err, &te) || te.Reason != tollgate.ReasonApprovalPending || te.ApprovalID == "" {
 		d.t.Fatalf("first call: err = %v, want APPROVAL_PENDING with an id", err)
