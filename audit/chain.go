@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -198,35 +199,90 @@ func (lr *lineReader) next() ([]byte, error) {
 // naming the first bad line (or the reader's error). An edited, deleted,
 // inserted or reordered line is detected; lines removed from the end are
 // not, unless the last hash is compared with one kept elsewhere
-// (FileSink.Head).
+// (FileSink.Head). Nor is a rewrite of the whole chain by someone who can
+// write the file: VerifyCheckpoints with the checkpoint key catches that
+// up to the last checkpoint.
 func Verify(r io.Reader) (lines int, err error) {
+	s, err := VerifyCheckpoints(r)
+	return s.Lines, err
+}
+
+// Summary is what VerifyCheckpoints found.
+type Summary struct {
+	Lines       int         // lines verified (on failure: before the bad one)
+	Checkpoints int         // checkpoint lines among them
+	Last        *Checkpoint // the last checkpoint, when keys were given and there is one
+	// Unsigned counts the lines after the last checkpoint (all of them
+	// when there is none): only the hash chain vouches for them.
+	Unsigned int
+}
+
+// ErrNoCheckpoint is returned by VerifyCheckpoints, given keys, for a log
+// without a single checkpoint: nothing in it is signed.
+var ErrNoCheckpoint = errors.New("audit: the log has no signed checkpoint")
+
+// VerifyCheckpoints verifies the hash chain as Verify does and, when keys
+// are given, every checkpoint line (see WithCheckpointKey): that it is
+// well-formed, that it names exactly the line before it — its seq and hash
+// — and that its Ed25519 signature verifies under the key whose
+// identity.KeyID it names, one of keys. So a log edited and re-chained
+// after a checkpoint fails at that checkpoint, and a forged checkpoint
+// fails its signature. Given keys, a log without any checkpoint fails with
+// ErrNoCheckpoint.
+//
+// The lines after the last checkpoint are counted in Summary.Unsigned: they
+// are only hash-chained, so someone who can write the file could have cut
+// or rewritten them. Without keys, checkpoints are counted, not checked.
+func VerifyCheckpoints(r io.Reader, keys ...ed25519.PublicKey) (Summary, error) {
+	trusted := keyIDs(keys)
 	lr := newLineReader(r)
+	var s Summary
 	prev := GenesisHash
 	for {
 		line, err := lr.next()
 		if err == io.EOF {
-			return lr.line, nil
+			break
 		}
 		if err != nil {
-			return lr.line, err
+			return s, err
 		}
 		n := lr.line
 		l, err := checkLine(line)
 		if err != nil {
-			return n - 1, &ChainError{Line: n, Reason: err.Error()}
+			return s, &ChainError{Line: n, Reason: err.Error()}
 		}
 		if l.seq != uint64(n) {
-			return n - 1, &ChainError{Line: n, Reason: fmt.Sprintf("has seq %d, want %d: a line was deleted, inserted or moved", l.seq, n)}
+			return s, &ChainError{Line: n, Reason: fmt.Sprintf("has seq %d, want %d: a line was deleted, inserted or moved", l.seq, n)}
 		}
 		if l.prev != prev {
 			reason := "has a prev_hash that is not the genesis hash"
 			if n > 1 {
 				reason = fmt.Sprintf("has a prev_hash that does not match the hash of line %d", n-1)
 			}
-			return n - 1, &ChainError{Line: n, Reason: reason}
+			return s, &ChainError{Line: n, Reason: reason}
 		}
+		s.Unsigned++
+		if isCheckpoint(line) {
+			if len(keys) > 0 {
+				cp, err := parseCheckpoint(line)
+				if err == nil {
+					err = checkCheckpoint(cp, n, prev, trusted)
+				}
+				if err != nil {
+					return s, &ChainError{Line: n, Reason: err.Error()}
+				}
+				s.Last = cp
+			}
+			s.Checkpoints++
+			s.Unsigned = 0
+		}
+		s.Lines = n
 		prev = l.hash
 	}
+	if len(keys) > 0 && s.Checkpoints == 0 {
+		return s, ErrNoCheckpoint
+	}
+	return s, nil
 }
 
 // VerifyFile runs Verify on the file at path.

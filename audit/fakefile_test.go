@@ -78,5 +78,5 @@ func (f *fakeFile) syncCount() int {
 // fakeSink is a FileSink writing to a fakeFile.
 func fakeSink(policy FsyncPolicy) (*FileSink, *fakeFile) {
 	f := &fakeFile{}
-	return startFileSink(newWriter(f, 0, link{hash: GenesisHash}, policy), DefaultRedactor, nil), f
+	return startFileSink(newWriter(f, 0, link{hash: GenesisHash}, policy), defaultFileConfig(), ticks{}), f
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,7 +32,9 @@ var errLocked = errors.New("log is locked")
 // open, so a second FileSink cannot fork the chain.
 type FileSink struct {
 	redactor *Redactor
+	maxValue int
 	w        *writer
+	failed   atomic.Uint64 // Emit calls that returned an error
 
 	mu      sync.Mutex
 	idle    *sync.Cond // signalled when leading becomes false
@@ -40,7 +43,7 @@ type FileSink struct {
 	closed  bool
 
 	batch    []*request // the leader's batch buffer (only the leader uses it)
-	stopTick func()     // stops the FsyncInterval goroutine and waits for it
+	stopTick func()     // stops the ticking goroutine and waits for it
 }
 
 // OpenFile opens (creating it and its parent directories, mode 0600/0700)
@@ -50,12 +53,16 @@ type FileSink struct {
 // because appending would fork or hide the chain; the error says what to
 // do. Close the sink when done.
 func OpenFile(path string, opts ...Option) (*FileSink, error) {
-	cfg := fileConfig{redactor: defaultRedactor, fsync: FsyncBatch}
+	cfg := defaultFileConfig()
 	for _, o := range opts {
 		o.applyFile(&cfg)
 	}
 	if path == "" {
 		return nil, errors.New("audit: log path must not be empty")
+	}
+	ckpt, err := cfg.checkpointer()
+	if err != nil {
+		return nil, err
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -86,26 +93,42 @@ func OpenFile(path string, opts ...Option) (*FileSink, error) {
 			return nil, fmt.Errorf("audit: sync log directory: %w", err)
 		}
 	}
-	var tick <-chan time.Time
+	var t ticks
 	if cfg.fsync.mode == fsyncInterval {
-		tick = time.NewTicker(cfg.fsync.every).C // collected once unreachable
+		t.fsync = time.NewTicker(cfg.fsync.every).C // collected once unreachable
 	}
-	return startFileSink(newWriter(f, size, head, cfg.fsync), cfg.redactor, tick), nil
+	if ckpt != nil && ckpt.interval > 0 {
+		t.checkpoint = time.NewTicker(ckpt.interval).C
+	}
+	w := newWriter(f, size, head, cfg.fsync)
+	w.ckpt = ckpt
+	return startFileSink(w, cfg, t), nil
 }
 
-// startFileSink returns a sink writing through w. When tick is not nil, a
-// goroutine syncs the file on each tick (FsyncInterval) until Close.
-func startFileSink(w *writer, r *Redactor, tick <-chan time.Time) *FileSink {
-	s := &FileSink{redactor: r, w: w, stopTick: func() {}}
+// ticks drive the background goroutine: fsync (FsyncInterval) and
+// checkpoint (WithCheckpointEvery's interval, so that an idle log is signed
+// too). Either may be nil.
+type ticks struct{ fsync, checkpoint <-chan time.Time }
+
+// startFileSink returns a sink writing through w. When a tick channel is
+// set, a goroutine serves it until Close.
+func startFileSink(w *writer, cfg fileConfig, t ticks) *FileSink {
+	s := &FileSink{redactor: cfg.redactor, maxValue: cfg.maxValue, w: w, stopTick: func() {}}
 	s.idle = sync.NewCond(&s.mu)
-	if tick != nil {
+	if t.fsync != nil || t.checkpoint != nil {
 		stop, stopped := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(stopped)
 			for {
 				select {
-				case <-tick:
+				case <-t.fsync:
 					w.syncIfDirty()
+				case <-t.checkpoint:
+					// A failure here breaks the writer or reaches the next
+					// Emit; a closed sink signs on Close.
+					r := requests.Get().(*request)
+					r.tick = true
+					_ = s.submit(r)
 				case <-stop:
 					return
 				}
@@ -116,27 +139,44 @@ func startFileSink(w *writer, r *Redactor, tick <-chan time.Time) *FileSink {
 	return s
 }
 
-// Emit redacts e, writes it as the next line of the chain and returns when
-// the line is written (and, under FsyncBatch, synced). An error means the
-// event is not in the log.
+// Emit redacts e, bounds it (WithMaxValueSize), writes it as the next line
+// of the chain and returns when the line is written (and, under
+// FsyncBatch, synced). An error means the event is not in the log; it is
+// counted in Failures.
 //
 // Emit does not give up when ctx is done: every exit of a call, including
 // cancellation, must be audited, so an event handed to Emit is always
 // written or failed.
 func (s *FileSink) Emit(_ context.Context, e *Event) error {
 	if e == nil {
+		s.failed.Add(1)
 		return errors.New("audit: nil event")
 	}
 	r := requests.Get().(*request)
-	r.line = s.redactor.Event(e).AppendJSON(r.line[:0])
-	if len(r.line)+chainOverhead > MaxLineSize {
+	r.line = appendRecord(r.line[:0], e, s.redactor, s.maxValue)
+	if len(r.line)+chainOverhead > MaxLineSize { // appendRecord bounds it: not expected
 		requests.Put(r)
+		s.failed.Add(1)
 		return fmt.Errorf("audit: event of %d bytes is larger than MaxLineSize (%d)", len(r.line), MaxLineSize)
 	}
+	err := s.submit(r)
+	if err != nil {
+		s.failed.Add(1)
+	}
+	return err
+}
+
+// Failures returns how many Emit calls failed: each is an event missing
+// from the log (and a call the caller had to refuse, or whose outcome is
+// not recorded), so it belongs on a dashboard beside the error log.
+func (s *FileSink) Failures() uint64 { return s.failed.Load() }
+
+// submit queues r and returns when it is written.
+func (s *FileSink) submit(r *request) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		requests.Put(r)
+		r.release()
 		return ErrClosed
 	}
 	s.pending = append(s.pending, r)
@@ -160,7 +200,7 @@ func (s *FileSink) Emit(_ context.Context, e *Event) error {
 func (s *FileSink) lead(r *request) {
 	for !r.written {
 		batch := s.take()
-		err := s.w.write(batch)
+		err := s.w.write(batch, false)
 		for _, q := range batch {
 			q.err, q.written = err, true
 			if q != r {
@@ -205,8 +245,9 @@ func (s *FileSink) Head() (seq uint64, hash string) {
 	return s.w.head()
 }
 
-// Close waits for the events already handed to Emit to be written, then
-// syncs and closes the file. Emit after Close returns ErrClosed.
+// Close waits for the events already handed to Emit to be written, signs
+// them with a last checkpoint (WithCheckpointKey), then syncs and closes
+// the file. Emit after Close returns ErrClosed.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -219,7 +260,12 @@ func (s *FileSink) Close() error {
 	}
 	s.mu.Unlock()
 	s.stopTick()
-	return s.w.close()
+	// No leader is left and none can start: this is the writer's last use.
+	var err error
+	if s.w.ckpt != nil {
+		err = s.w.write(nil, true)
+	}
+	return errors.Join(err, s.w.close())
 }
 
 // request is one queued line. written and err are set by the leader that
@@ -227,6 +273,7 @@ func (s *FileSink) Close() error {
 // or that it is the next leader (true).
 type request struct {
 	line    []byte // the event JSON, without chain keys
+	tick    bool   // no line: the checkpoint interval passed
 	written bool
 	err     error
 	done    chan bool
@@ -237,7 +284,7 @@ var requests = sync.Pool{New: func() any { return &request{done: make(chan bool,
 // release returns the request to the pool and its result to the caller.
 func (r *request) release() error {
 	err := r.err
-	r.written, r.err = false, nil
+	r.written, r.err, r.tick = false, nil, false
 	if cap(r.line) <= maxPooledLine {
 		requests.Put(r)
 	}

@@ -23,6 +23,7 @@ type logFile interface {
 type writer struct {
 	f      logFile
 	policy FsyncPolicy
+	ckpt   *checkpointer // nil: no checkpoints
 
 	// Leader-only state.
 	size int64 // bytes in the file
@@ -48,29 +49,39 @@ func newWriter(f logFile, size int64, head link, policy FsyncPolicy) *writer {
 	return w
 }
 
-// write appends the batch's lines to the chain with one write(2). On a
-// failed write the chain state is rolled back (and a partial write cut off)
-// so that the next write continues the chain that is in the file.
-func (w *writer) write(batch []*request) error {
+// write appends the batch's lines to the chain with one write(2), followed
+// by a checkpoint when one is due (or when force is set or a tick request
+// is in the batch, and records are unsigned). On a failed write the chain
+// state is rolled back (and a partial write cut off) so that the next
+// write continues the chain that is in the file.
+func (w *writer) write(batch []*request, force bool) error {
 	if err := w.failure(); err != nil {
 		return err
 	}
 	seq, prev := w.seq, w.prev
+	var ck checkpointer
+	if w.ckpt != nil {
+		ck = *w.ckpt
+	}
 	w.buf = w.buf[:0]
 	for _, r := range batch {
-		start := len(w.buf)
-		w.buf = append(w.buf, r.line[:len(r.line)-1]...) // drop the closing '}'
-		w.seq++
-		w.buf = append(w.buf, `, "seq": `...)
-		w.buf = strconv.AppendUint(w.buf, w.seq, 10)
-		w.buf = append(w.buf, `, "prev_hash": "`...)
-		w.buf = append(w.buf, w.prev[:]...)
-		w.buf = append(w.buf, '"')
-		sum := sha256.Sum256(w.buf[start:])
-		hex.Encode(w.prev[:], sum[:])
-		w.buf = append(w.buf, hashKey...)
-		w.buf = append(w.buf, w.prev[:]...)
-		w.buf = append(w.buf, "\"}\n"...)
+		if r.tick {
+			force = true
+			continue
+		}
+		w.appendLine(r.line)
+		if w.ckpt != nil {
+			w.ckpt.pending++
+		}
+	}
+	if c := w.ckpt; c != nil {
+		if now := c.now(); c.due(now) || force && c.pending > 0 {
+			w.appendLine(c.appendLine(nil, w.seq, w.prev[:], now))
+			c.pending, c.last = 0, now
+		}
+	}
+	if len(w.buf) == 0 {
+		return nil // only ticks, and nothing to sign
 	}
 	n, err := w.f.Write(w.buf)
 	if cap(w.buf) > 2*maxBatchBytes {
@@ -78,6 +89,9 @@ func (w *writer) write(batch []*request) error {
 	}
 	if err != nil {
 		w.seq, w.prev = seq, prev
+		if w.ckpt != nil {
+			*w.ckpt = ck
+		}
 		if n > 0 {
 			if terr := w.f.Truncate(w.size); terr != nil {
 				return w.fail(fmt.Errorf("audit: write failed (%v) after %d bytes and the partial line could not be removed (%v); reopen the log after repairing its end", err, n, terr))
@@ -97,6 +111,25 @@ func (w *writer) write(batch []*request) error {
 	w.headSeq, w.headHash = w.seq, w.prev
 	w.mu.Unlock()
 	return nil
+}
+
+// appendLine appends line (a JSON object) to the buffer as the next line
+// of the chain: its closing '}' replaced by the seq, prev_hash and hash
+// keys.
+func (w *writer) appendLine(line []byte) {
+	start := len(w.buf)
+	w.buf = append(w.buf, line[:len(line)-1]...)
+	w.seq++
+	w.buf = append(w.buf, `, "seq": `...)
+	w.buf = strconv.AppendUint(w.buf, w.seq, 10)
+	w.buf = append(w.buf, `, "prev_hash": "`...)
+	w.buf = append(w.buf, w.prev[:]...)
+	w.buf = append(w.buf, '"')
+	sum := sha256.Sum256(w.buf[start:])
+	hex.Encode(w.prev[:], sum[:])
+	w.buf = append(w.buf, hashKey...)
+	w.buf = append(w.buf, w.prev[:]...)
+	w.buf = append(w.buf, "\"}\n"...)
 }
 
 // fsyncError is final: after a failed fsync the kernel may have dropped the

@@ -18,7 +18,7 @@ func chainBytes(t testing.TB, n int) []byte {
 	f := &fakeFile{}
 	w := newWriter(f, 0, link{hash: GenesisHash}, FsyncNever)
 	for i := 1; i <= n; i++ {
-		if err := w.write([]*request{{line: testEvent(i).AppendJSON(nil)}}); err != nil {
+		if err := w.write([]*request{{line: testEvent(i).AppendJSON(nil)}}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
