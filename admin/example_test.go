@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -79,7 +80,9 @@ func Example() {
 func ExampleNotifyOnCreate() {
 	got := make(chan string, 1)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got <- r.Header.Get("X-Tollgate-Signature")[:7]
+		body, _ := io.ReadAll(r.Body)
+		err := audit.VerifySignature([]byte("shared secret"), body, r.Header.Get("X-Tollgate-Signature"), time.Now(), audit.DefaultSignatureTolerance)
+		got <- fmt.Sprint(err == nil)
 	}))
 	defer hook.Close()
 
@@ -92,5 +95,5 @@ func ExampleNotifyOnCreate() {
 	_, _ = store.Create(context.Background(), approvals.Request{Agent: tollgate.Agent{ID: "hr-bot"}, ExpiresAt: time.Now().Add(time.Hour)})
 	_ = notifier.Close(context.Background()) // drains the queue
 	fmt.Println("signed:", <-got, "delivered:", notifier.Stats().Delivered)
-	// Output: signed: sha256= delivered: 1
+	// Output: signed: true delivered: 1
 }

@@ -63,9 +63,11 @@ const WebhookEventCreated = "approval.created"
 //	{"type": "approval.created", "approval": {"id": "…", "agent": {…}, "tool_request": {…, "params_json": "{…}"}, …}}
 //
 // with params and metadata redacted as the admin API shows them. Each POST
-// carries X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the body under
-// the secret> and X-Tollgate-Timestamp (Unix seconds of the attempt).
-// Receivers verify the signature over the raw body with hmac.Equal, and
+// carries X-Tollgate-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of
+// "<t>.<body>" under the secret> and X-Tollgate-Timestamp (the same
+// seconds, unsigned). Receivers check the signature over the raw body and
+// the signed timestamp's age with audit.VerifySignature, which refuses a
+// delivery replayed later or with a changed timestamp, and
 // use approval.id to ignore duplicates (a retry after a lost response
 // delivers an event twice).
 //

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tollgate-go/tollgate/admin/adminv1"
 	"github.com/tollgate-go/tollgate/approvals"
+	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/internal/webhook"
 )
 
@@ -108,8 +108,8 @@ func TestWebhookNotifierSignsRedactedEvent(t *testing.T) {
 		t.Fatalf("%d deliveries, want 1", len(bodies))
 	}
 	body := bodies[0]
-	if want := webhook.Signature([]byte("s3cret"), []byte(body)); !hmac.Equal([]byte(sigs[0]), []byte(want)) {
-		t.Errorf("signature %q does not verify", sigs[0])
+	if err := audit.VerifySignature([]byte("s3cret"), []byte(body), sigs[0], start, audit.DefaultSignatureTolerance); err != nil {
+		t.Errorf("signature %q does not verify: %v", sigs[0], err)
 	}
 	var ev adminv1.WebhookEvent
 	if err := protojson.Unmarshal([]byte(body), &ev); err != nil {

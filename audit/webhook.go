@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/internal/webhook"
@@ -19,7 +20,8 @@ import (
 // Each request carries the event JSON (the audit-line form, without chain
 // keys), Content-Type: application/json, X-Tollgate-Timestamp (Unix seconds
 // of the attempt) and, with WithSecret, X-Tollgate-Signature:
-// sha256=<hex HMAC-SHA256 of the body>. Failed deliveries (network errors,
+// t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">, which receivers
+// check with VerifySignature. Failed deliveries (network errors,
 // 408, 429 and 5xx) are retried with exponential backoff (250 ms doubling,
 // at most 8 s); other statuses are final. Redirects are not followed.
 // Delivery is internal/webhook's, which the admin API's approval notifier
@@ -105,7 +107,25 @@ func (w *Webhook) Close(ctx context.Context) error {
 	return err
 }
 
-// Signature returns the X-Tollgate-Signature value for body:
-// "sha256=" and the hex HMAC-SHA256 of body under secret. Receivers should
-// compare it with hmac.Equal.
-func Signature(secret, body []byte) string { return webhook.Signature(secret, body) }
+// Signature returns the X-Tollgate-Signature value for body sent at t:
+// "t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under secret>",
+// as Stripe-style receivers expect. The timestamp is signed, so a captured
+// delivery cannot be replayed with a fresh one.
+func Signature(secret, body []byte, t time.Time) string { return webhook.Sign(secret, body, t) }
+
+// DefaultSignatureTolerance is the window VerifySignature callers should
+// use unless they have a reason not to: 5 minutes, as Stripe's receivers.
+const DefaultSignatureTolerance = webhook.DefaultTolerance
+
+// VerifySignature is the receiver's check of an X-Tollgate-Signature
+// header (from this package's Webhook or the admin API's approval
+// notifier): body is the raw request body, now the receiver's clock. It
+// returns nil when a v1 signature matches the signed timestamp and body
+// under secret and the timestamp is within tolerance of now (either
+// direction); otherwise an error saying which: no signature, malformed,
+// mismatch (forged, altered, replayed with a new timestamp, other secret)
+// or outside the tolerance (a replay of an old delivery). Answer any error
+// with 4xx and drop the body.
+func VerifySignature(secret, body []byte, header string, now time.Time, tolerance time.Duration) error {
+	return webhook.Verify(secret, body, header, now, tolerance)
+}

@@ -53,8 +53,9 @@ func WithOutcomes(outcomes ...tollgate.Outcome) WebhookOption {
 	return webhookOption(func(cfg *webhookConfig) { cfg.outcomes = outcomes })
 }
 
-// WithSecret signs every body: X-Tollgate-Signature: sha256=<hex
-// HMAC-SHA256(secret, body)>. The secret must not be empty.
+// WithSecret signs every body and its timestamp: X-Tollgate-Signature:
+// t=<Unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")> (Signature;
+// receivers check it with VerifySignature). The secret must not be empty.
 func WithSecret(secret []byte) WebhookOption { return delivery(webhook.WithSecret(secret)) }
 
 // WithHeaders adds headers to every request. They may replace

@@ -108,9 +108,20 @@ func TestWebhookPostsSignedEvent(t *testing.T) {
 	}
 	sig := h.Get("X-Tollgate-Signature")
 	m := hmac.New(sha256New, secret)
-	m.Write(body)
-	if !hmac.Equal([]byte(sig), []byte("sha256="+hexString(m.Sum(nil)))) || sig != Signature(secret, body) {
+	m.Write([]byte("1770262286." + string(body)))
+	if !hmac.Equal([]byte(sig), []byte("t=1770262286,v1="+hexString(m.Sum(nil)))) || sig != Signature(secret, body, now) {
 		t.Errorf("signature %q does not verify", sig)
+	}
+	if err := VerifySignature(secret, body, sig, now.Add(time.Minute), DefaultSignatureTolerance); err != nil {
+		t.Errorf("VerifySignature: %v", err)
+	}
+	// A replay: the same body with a fresh timestamp and the old v1.
+	replayed := "t=1770265886," + sig[len("t=1770262286,"):]
+	if err := VerifySignature(secret, body, replayed, now.Add(time.Hour), DefaultSignatureTolerance); err == nil {
+		t.Error("a replay with a new timestamp verifies")
+	}
+	if err := VerifySignature(secret, body, sig, now.Add(time.Hour), DefaultSignatureTolerance); err == nil {
+		t.Error("an hour-old delivery verifies")
 	}
 	if h.Get("Content-Type") != "application/json" || h.Get("X-Tollgate-Timestamp") != "1770262286" || h.Get("X-Team") != "sec" {
 		t.Errorf("headers %v", h)

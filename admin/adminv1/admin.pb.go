@@ -1643,7 +1643,8 @@ func (x *RevokeGrantResponse) GetGrant() *Grant {
 
 // WebhookEvent is the JSON body (protojson, proto field names) a webhook
 // notifier POSTs when an approval request is created, signed with
-// X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the body>.
+// X-Tollgate-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of
+// "<t>.<body>"> (check it with audit.VerifySignature).
 type WebhookEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "approval.created".

@@ -2,11 +2,11 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/tollgate-go/tollgate/internal/webhook"
 )
@@ -16,9 +16,10 @@ func Example() {
 	got := make(chan bool, 1)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		// The receiver recomputes the signature over the raw body.
-		want := webhook.Signature(secret, body)
-		got <- hmac.Equal([]byte(r.Header.Get(webhook.HeaderSignature)), []byte(want))
+		// The receiver checks the signature over the raw body and the
+		// signed timestamp against its own clock.
+		err := webhook.Verify(secret, body, r.Header.Get(webhook.HeaderSignature), time.Now(), webhook.DefaultTolerance)
+		got <- err == nil
 	}))
 	defer receiver.Close()
 

@@ -3,9 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -175,10 +172,12 @@ func (s *Sender) post(body []byte) (ok, retryable bool) {
 	for k, v := range s.cfg.headers {
 		req.Header.Set(k, v)
 	}
-	// Set last, so that custom headers cannot replace them.
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(s.cfg.clock().Unix(), 10))
+	// Set last, so that custom headers cannot replace them. Each attempt
+	// is signed with its own time, so a retry is as fresh as the first.
+	at := s.cfg.clock()
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
 	if s.cfg.secret != nil {
-		req.Header.Set(HeaderSignature, Signature(s.cfg.secret, body))
+		req.Header.Set(HeaderSignature, Sign(s.cfg.secret, body, at))
 	}
 	resp, err := s.cfg.client.Do(req)
 	if err != nil {
@@ -194,15 +193,6 @@ func (s *Sender) post(body []byte) (ok, retryable bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// Signature returns the X-Tollgate-Signature value for body: "sha256="
-// and the hex HMAC-SHA256 of body under secret. Receivers recompute it
-// over the raw body and compare with hmac.Equal.
-func Signature(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
