@@ -28,11 +28,18 @@ type unreadClaims struct{ jwt.RegisteredClaims }
 
 func (*unreadClaims) UnmarshalJSON([]byte) error { return nil }
 
+// The header members and claims this package reads: checkMembers refuses
+// their names in another case.
+var (
+	headerNames = foldedNames("alg", "kid", "typ", "cty", "crit")
+	claimNames  = foldedNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "ver", "owner", "meta", "act")
+)
+
 // checkHeader refuses a JOSE header that could read two ways (see
 // checkMembers) or whose members the verifier reads ("alg", "kid", "typ",
 // "cty") are not strings.
 func checkHeader(data []byte) error {
-	h, err := decodeObject("header", data)
+	h, err := decodeObject("header", data, headerNames)
 	if err != nil {
 		return err
 	}
@@ -59,7 +66,7 @@ func decodeClaims(data []byte) (jwt.RegisteredClaims, tollgate.Agent, error) {
 		rc jwt.RegisteredClaims
 		a  tollgate.Agent
 	)
-	p, err := decodeObject("claims", data)
+	p, err := decodeObject("claims", data, claimNames)
 	if err != nil {
 		return rc, a, err
 	}
@@ -99,8 +106,8 @@ func decodeClaims(data []byte) (jwt.RegisteredClaims, tollgate.Agent, error) {
 
 // decodeObject checks data with checkMembers and decodes it as a JSON
 // object.
-func decodeObject(what string, data []byte) (tollgate.Params, error) {
-	if err := checkMembers(what, data); err != nil {
+func decodeObject(what string, data []byte, known map[string]string) (tollgate.Params, error) {
+	if err := checkMembers(what, data, known); err != nil {
 		return nil, err
 	}
 	v, err := tollgate.DecodeJSON(data)

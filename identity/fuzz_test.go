@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate-go/tollgate/identity"
 )
@@ -37,6 +38,11 @@ func FuzzParseToken(f *testing.F) {
 		signRaw(agentKey, `{"alg":"EdDSA","kid":"`+agentKID+`","crit":["x"]}`, payload("")),
 		signRaw(foreignKey, edHeader, payload("")),
 		signRaw(agentKey, edHeader, payload(`"act":{"sub":"a","act":{"sub":"b","x":1}}`)),
+		// Validly signed, but saying two things or the wrong type.
+		signRaw(agentKey, edHeader, payload(`"sub":"admin"`)),
+		signRaw(agentKey, edHeader, payload(`"meta":{"role":"a","role":"admin"}`)),
+		signRaw(agentKey, `{"alg":"EdDSA","kid":"x","kid":"`+agentKID+`"}`, payload("")),
+		signRaw(agentKey, edHeader, `{"sub":"a","aud":"`+testAudience+`","iss":"`+testIssuer+`","exp":"`+unix(t0.Add(time.Minute))+`"}`),
 		b64(`{"alg":"EdDSA","kid":`) + "." + parts[1] + "." + parts[2],
 		strings.Repeat("A", identity.MaxTokenSize+1),
 	} {

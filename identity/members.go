@@ -23,17 +23,20 @@ import (
 //     and so golang-jwt, keeps the last value; other readers keep the
 //     first, or refuse);
 //   - at the top level, two names equal under case folding ("sub" and
-//     "SUB"): encoding/json matches struct fields case-insensitively, so a
-//     Go service decoding the token into a struct would read the last of
-//     them as "sub".
+//     "SUB"), or a name equal to one of known only under case folding
+//     ("AuD" alone): encoding/json matches struct fields
+//     case-insensitively, so a Go service decoding the token into a
+//     struct would read "SUB" or "AuD" as the claim this package reads
+//     (or ignores) under its exact name.
 //
 // Names are compared unescaped: "sub" and "\u0073ub" are one name. what
-// names the value in errors ("header", "claims").
-func checkMembers(what string, data []byte) error {
+// names the value in errors ("header", "claims"); known holds the
+// top-level names read, by foldedNames.
+func checkMembers(what string, data []byte, known map[string]string) error {
 	if !utf8.Valid(data) {
 		return fmt.Errorf("%s: not valid UTF-8", what)
 	}
-	w := memberWalker{dec: json.NewDecoder(bytes.NewReader(data))}
+	w := memberWalker{dec: json.NewDecoder(bytes.NewReader(data)), known: known}
 	// Numbers are not read, only skipped: UseNumber keeps 1e400 from
 	// failing here when the claim decoder would take it.
 	w.dec.UseNumber()
@@ -49,8 +52,9 @@ func checkMembers(what string, data []byte) error {
 // memberWalker walks a JSON value token by token, one set of names per
 // object.
 type memberWalker struct {
-	dec  *json.Decoder
-	path []any // member names (string) and array indexes (int) down to the current value
+	dec   *json.Decoder
+	known map[string]string // top-level names read, by their case fold
+	path  []any             // member names (string) and array indexes (int) down to the current value
 }
 
 func (w *memberWalker) value() error {
@@ -96,6 +100,9 @@ func (w *memberWalker) object() error {
 			}
 			return fmt.Errorf("members %q and %q differ only in case; a case-insensitive reader takes them for one", first, name)
 		}
+		if claim, ok := w.known[key]; top && ok && claim != name {
+			return fmt.Errorf("member %q is %q in another case; a case-insensitive reader takes it for %q", name, claim, claim)
+		}
 		seen[key] = name
 		w.path = append(w.path, name)
 		if err := w.value(); err != nil {
@@ -138,6 +145,15 @@ func (w *memberWalker) where(more ...any) string {
 		return "the top level"
 	}
 	return strconv.Quote(b.String())
+}
+
+// foldedNames returns names by their case fold, for checkMembers.
+func foldedNames(names ...string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[foldName(n)] = n
+	}
+	return m
 }
 
 // foldName maps every name encoding/json would match to the same struct
