@@ -230,8 +230,9 @@ func (f *finder) absolute(s string, colon, p, n int, u *URL, fn func(string, err
 		f.relative(s, p, n, u, fn) // "://host": at best a reference
 		return
 	}
-	text := s[b:urlEnd(s, p+n)]
-	if colon == f.wholeColon && text == f.wholeText || !f.spend(s, len(text), fn) {
+	end, stop := urlEnd(s, p+n)
+	text := s[b:end]
+	if colon == f.wholeColon && text == f.wholeText || !f.spend(s, stop-b, fn) {
 		return
 	}
 	err := parseInto(unescapeSlashes(text), u)
@@ -248,8 +249,9 @@ func (f *finder) absolute(s string, colon, p, n int, u *URL, fn func(string, err
 // when it names a host, and one that does not parse is ignored unless
 // parsers would read it two ways.
 func (f *finder) relative(s string, p, n int, u *URL, fn func(string, error)) {
-	text := s[p:urlEnd(s, p+n)]
-	if !f.spend(s, len(text), fn) {
+	end, stop := urlEnd(s, p+n)
+	text := s[p:end]
+	if !f.spend(s, stop-p, fn) {
 		return
 	}
 	t := unescapeSlashes(text)
@@ -286,59 +288,55 @@ func isSchemeByte(c byte) bool {
 }
 
 // urlEnd returns where a URL starting before i ends in text: at white
-// space, a control character, '"', '<', '>' or '`', then without trailing
-// punctuation that prose puts after a URL ("(see http://h/x).").
-func urlEnd(s string, i int) int {
-	end := len(s)
+// space, a control character, '"', '<', '>' or '`' (stop), then without
+// trailing punctuation that prose puts after a URL ("(see http://h/x).").
+// A closing bracket stays when it closes one opened in the URL
+// ("http://[::1]", "/wiki/A_(b)").
+func urlEnd(s string, i int) (end, stop int) {
+	var open, closed [3]int // (), [], {}
+	stop = len(s)
 	for j := i; j < len(s); j++ {
 		c := s[j]
 		if c <= ' ' || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '`' {
-			end = j
+			stop = j
 			break
+		}
+		if k := strings.IndexByte("([{", c); k >= 0 {
+			open[k]++
+		} else if k := strings.IndexByte(")]}", c); k >= 0 {
+			closed[k]++
 		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[j:])
 			if unicode.IsSpace(r) {
-				end = j
+				stop = j
 				break
 			}
 			j += size - 1
 		}
 	}
+	end = stop
 	for end > i {
 		c := s[end-1]
-		if c < utf8.RuneSelf {
-			if !strings.ContainsRune(`.,;:!?'")]}*\`, rune(c)) || closesOpener(s[i:end], c) {
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeLastRuneInString(s[i:end])
+			if !unicode.IsPunct(r) {
 				break
 			}
-			end--
+			end -= size
 			continue
 		}
-		r, size := utf8.DecodeLastRuneInString(s[i:end])
-		if !unicode.IsPunct(r) {
+		if k := strings.IndexByte(")]}", c); k >= 0 {
+			if closed[k] <= open[k] {
+				break
+			}
+			closed[k]--
+		} else if strings.IndexByte(`.,;:!?'"*\`, c) < 0 {
 			break
 		}
-		end -= size
+		end--
 	}
-	return end
-}
-
-// closesOpener reports whether c, the last byte of text, is a bracket
-// that closes one opened in text ("http://[::1]", "/wiki/A_(b)"), which
-// is part of the URL, unlike the one in "(see http://h/x)".
-func closesOpener(text string, c byte) bool {
-	var open byte
-	switch c {
-	case ')':
-		open = '('
-	case ']':
-		open = '['
-	case '}':
-		open = '{'
-	default:
-		return false
-	}
-	return strings.Count(text, string(open)) >= strings.Count(text, string(c))
+	return end, stop
 }
 
 // unescapeSlashes turns JSON's escaped "\/" into "/".

@@ -118,3 +118,60 @@ func FuzzCompilePattern(f *testing.F) {
 		}
 	})
 }
+
+// findSeeds are the forms FindURLs must see through; testdata/fuzz holds
+// more.
+var findSeeds = []string{
+	"url:http://169.254.169.254/", "URL:http://127.0.0.1/", "<URL:http://127.0.0.1/>", "<http://x.com/>",
+	"jar:http://h/x.jar!/", "jar:url:http://10.0.0.1/x.jar!/", " \x00<URL: jar:URL:HTTP://H.com/> \n", "url:https:evil.com",
+	"see http://a.com/x, and (http://b.com/y).", "“http://a.com/x”", "https://a.com/?next=http://127.0.0.1/",
+	`https:\\evil.com\x`, `text http:\/\/127.0.0.1\/a`, "fetch //169.254.169.254/latest", `\\fileserver\share`,
+	`u=\/\/localhost`, "//evil.com\\@good.com/", `{"u":"http:\/\/169.254.169.254\/","k":["\u0068ttp://10.0.0.2/"]}`,
+	`{"v":"{\"w\":\"//10.0.0.1/\"}"}`, `"url:http://127.0.0.1/"`, "http://[::ffff:0:a9fe:a9fe]/", "http://[64:ff9b:1:a9fe:a9:fe00::]/",
+	"http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "http://[2001:db8::5efe:7f00:1]/", "http://[2002:7f00:1::]/",
+	"a://a://a://a://", "// TODO: fix", "10:30 and/or 1/2", "Use the https:// prefix", "[x](http://h/A_(b))", "",
+}
+
+// FuzzFindURLs checks that FindURLs never panics, that every URL it
+// reports is well-formed and parses again from its normal form, and that a
+// URL written with a plain scheme:// between spaces is found whatever text
+// surrounds it.
+func FuzzFindURLs(f *testing.F) {
+	for _, s := range append(findSeeds, urlSeeds...) {
+		f.Add(s, "")
+	}
+	f.Add("see", "now")
+	f.Add(`{"a":"`, `"}`)
+	f.Add(`"`, `"`)
+	f.Add("url:", ">")
+	f.Fuzz(func(t *testing.T, before, after string) {
+		FindURLs(before, func(text string, u *URL, err error) {
+			if (u == nil) == (err == nil) {
+				t.Fatalf("%q: u %v with err %v", text, u, err)
+			}
+			if err != nil {
+				return
+			}
+			if u.Scheme == "" {
+				checkURLInvariants(t, &URL{Scheme: "http", Host: u.Host, Port: u.Port, Path: u.Path, IP: u.IP})
+			} else {
+				checkURLInvariants(t, u)
+			}
+			again, err := Parse(u.String())
+			if u.Scheme == "" {
+				again, err = Parse("http:" + u.String())
+			}
+			if err != nil || again.Host != u.Host || again.IP != u.IP {
+				t.Fatalf("%q in %q: normal form %q reads as %+v, %v", text, before, u.String(), again, err)
+			}
+		})
+		s := before + " http://example.com/p " + after
+		ok := false
+		FindURLs(s, func(_ string, u *URL, err error) {
+			ok = ok || err == nil && u.Scheme == "http" && u.Host == "example.com" || errors.Is(err, errTooManyURLs)
+		})
+		if !ok {
+			t.Fatalf("http://example.com/p not found in %q", s)
+		}
+	})
+}

@@ -39,11 +39,12 @@ var embeddings = []struct {
 	prefix netip.Prefix // the invalid zero Prefix: any address (see ISATAP)
 	v4     func(b *[16]byte) ([4]byte, bool)
 }{
-	{netip.MustParsePrefix("::/96"), at(12)},         // IPv4-compatible ::a.b.c.d (RFC 4291, deprecated)
-	{netip.MustParsePrefix("::ffff:0:0/96"), at(12)}, // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765)
-	{netip.MustParsePrefix("64:ff9b::/96"), at(12)},  // NAT64 well-known prefix (RFC 6052)
+	{netip.MustParsePrefix("::/96"), at(12)},           // IPv4-compatible ::a.b.c.d (RFC 4291, deprecated)
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), at(12)}, // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765)
+	{netip.MustParsePrefix("64:ff9b::/96"), at(12)},    // NAT64 well-known prefix (RFC 6052)
 	// NAT64 local-use prefix (RFC 8215): the operator picks the prefix
 	// length inside it, so every RFC 6052 layout that fits is checked.
+	// (The /96 layout is checked whatever the other bits say.)
 	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(48)},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(56)},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), rfc6052(64)},
@@ -68,7 +69,10 @@ func at(off int) func(b *[16]byte) ([4]byte, bool) {
 }
 
 // rfc6052 reads the IPv4 address of an RFC 6052 NAT64 address with the
-// given prefix length: bits 64-71 are skipped.
+// given prefix length (48, 56 or 64): bits 64-71 are skipped. The layout
+// applies only when those bits and the suffix after the IPv4 address are
+// zero, as RFC 6052 requires; otherwise a /96 address such as
+// 64:ff9b:1::808:808 would also read as 0.0.0.0.
 func rfc6052(prefixLen int) func(b *[16]byte) ([4]byte, bool) {
 	return func(b *[16]byte) ([4]byte, bool) {
 		var v4 [4]byte
@@ -80,7 +84,12 @@ func rfc6052(prefixLen int) func(b *[16]byte) ([4]byte, bool) {
 			v4[i] = b[j]
 			j++
 		}
-		return v4, true
+		for ; j < 16; j++ {
+			if b[j] != 0 {
+				return v4, false
+			}
+		}
+		return v4, b[8] == 0
 	}
 }
 

@@ -3,6 +3,8 @@ package registry_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/tollgate-go/tollgate"
 )
 
 // Constraints in tests/test_security_hardening.py, plus the holes of §18.6
@@ -82,5 +84,52 @@ func TestCheckConstraintsMalformedURL(t *testing.T) {
 	v := tool.CheckConstraints(params(t, `{"u": "https://a.com\\@evil.com/"}`))
 	if len(v) != 1 || v[0].Field != "u" || !strings.Contains(v[0].Description, "cannot be checked against the URL patterns") {
 		t.Errorf("malformed URL: %v", v)
+	}
+}
+
+// URLs hidden in wrappers, text, JSON documents and scheme-relative
+// references are held to the tool's URL patterns: every URL in a string
+// must be allowed. They used to be taken for plain text.
+func TestCheckConstraintsHiddenURLs(t *testing.T) {
+	const src = `tools:
+  allow:
+    constraints:
+      allowed_url_patterns: ["https://api.github.com/*"]
+  block:
+    constraints:
+      blocked_url_patterns: ["http://169.254.169.254/*", "8.8.8.8"]
+`
+	m := mustParse(t, src)
+	allow, _ := m.Resolve("allow")
+	block, _ := m.Resolve("block")
+	for _, s := range []string{
+		"url:http://169.254.169.254/latest", "URL:http://127.0.0.1/", "<URL:http://127.0.0.1/>", "<http://evil.com/>",
+		"jar:http://evil.com/x.jar!/", "jar:url:http://evil.com/x.jar!/", "url:https:evil.com",
+		"see https://api.github.com/a and https://evil.com/b", "https://api.github.com/?next=https://evil.com/",
+		`{"u": "https:\/\/evil.com\/"}`, `{"cfg": "{\"u\": \"url:https://evil.com/\"}"}`,
+		"//evil.com/x", "//api.github.com/x", // a reference may resolve to http
+	} {
+		v := allow.CheckConstraints(tollgate.Params{{Key: "q", Value: s}})
+		if len(v) == 0 || !strings.Contains(v[len(v)-1].Description, "does not match any allowed URL pattern") {
+			t.Errorf("allowed_url_patterns, %q: got %q, want a refusal", s, descriptions(v))
+		}
+	}
+	for _, s := range []string{
+		"url:https://api.github.com/x", "<URL:https://api.github.com/>", "see https://api.github.com/a, https://api.github.com/b.",
+		`{"u": "https:\/\/api.github.com\/x"}`, "plain text, 10:30, and/or",
+	} {
+		if v := allow.CheckConstraints(tollgate.Params{{Key: "q", Value: s}}); len(v) != 0 {
+			t.Errorf("allowed_url_patterns, %q: got %q, want none", s, descriptions(v))
+		}
+	}
+	for _, s := range []string{
+		"url:http://169.254.169.254/x", "<URL:http://169.254.169.254/x>", "jar:http://169.254.169.254/x!/",
+		"fetch http://169.254.169.254/latest now", `{"u": "http:\/\/169.254.169.254\/"}`, "//169.254.169.254/x",
+		"http://[64:ff9b::808:808]/", "http://[::ffff:0:808:808]/", "http://[2002:808:808::]/",
+	} {
+		v := block.CheckConstraints(tollgate.Params{{Key: "q", Value: s}})
+		if len(v) != 1 || !strings.Contains(v[0].Description, "matches blocked pattern") {
+			t.Errorf("blocked_url_patterns, %q: got %q, want one match", s, descriptions(v))
+		}
 	}
 }
