@@ -23,15 +23,23 @@ var errZeroNow = errors.New("sqlitestore: now is zero; pass the current time")
 func scanRecord(row interface{ Scan(...any) error }) (approvals.Record, error) {
 	var rec approvals.Record
 	var id, outcome string
-	var request []byte
+	var request, decisions []byte
 	var expires, created int64
 	var decided, used sql.NullInt64
-	if err := row.Scan(&id, &request, &rec.BindingHash, &expires, &created, &outcome, &rec.DecidedBy, &rec.Note, &decided, &used); err != nil {
+	var required int
+	if err := row.Scan(&id, &request, &rec.BindingHash, &expires, &created, &outcome, &rec.DecidedBy, &rec.Note, &decided, &used, &required, &decisions); err != nil {
 		return approvals.Record{}, err
 	}
 	r, err := decodeRequest(request, id, time.Unix(0, expires))
 	if err != nil {
 		return approvals.Record{}, fmt.Errorf("approval %q: stored request is unreadable: %w", id, err)
+	}
+	if rec.Decisions, err = decodeDecisions(decisions); err != nil {
+		return approvals.Record{}, fmt.Errorf("approval %q: stored decisions are unreadable: %w", id, err)
+	}
+	// A stored 1 is the column default, which also means "not set".
+	if required > 1 {
+		r.ApprovalsRequired = required
 	}
 	rec.Request, rec.Outcome = r, approvals.Outcome(outcome)
 	rec.CreatedAt, rec.DecidedAt, rec.UsedAt = time.Unix(0, created), fromNanos(decided), fromNanos(used)
@@ -44,8 +52,8 @@ func (s approvalStore) Create(ctx context.Context, r approvals.Request) (string,
 	if err := ctx.Err(); err != nil {
 		return "", wrap("create approval", err)
 	}
-	if r.ExpiresAt.IsZero() {
-		return "", fmt.Errorf("%w: ExpiresAt is required", approvals.ErrInvalidRequest)
+	if err := r.Validate(); err != nil {
+		return "", err
 	}
 	if !storable(r.ExpiresAt) {
 		return "", fmt.Errorf("%w: ExpiresAt %s is outside the years 1678 to 2262 the SQLite store can hold", approvals.ErrInvalidRequest, r.ExpiresAt)
@@ -58,9 +66,9 @@ func (s approvalStore) Create(ctx context.Context, r approvals.Request) (string,
 	if err != nil {
 		return "", err
 	}
-	res, err := s.db.writer.ExecContext(ctx, `INSERT INTO tollgate_approvals (id, request, binding_hash, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		r.ID, string(data), binding, r.ExpiresAt.UnixNano(), clampNanos(s.db.now()))
+	res, err := s.db.writer.ExecContext(ctx, `INSERT INTO tollgate_approvals (id, request, binding_hash, expires_at, created_at, approvals_required)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		r.ID, string(data), binding, r.ExpiresAt.UnixNano(), clampNanos(s.db.now()), r.Required())
 	if err != nil {
 		return "", wrap("create approval", err)
 	}
@@ -83,7 +91,7 @@ func (s approvalStore) Get(ctx context.Context, id string) (approvals.Record, er
 	return rec, wrap("get approval", err)
 }
 
-// state is what Decide and Consume check before they write.
+// state is what Consume checks before it writes.
 type state struct {
 	binding   string
 	outcome   approvals.Outcome
@@ -106,8 +114,10 @@ func (s approvalStore) readState(ctx context.Context, tx *sql.Tx, id string) (st
 	return st, err
 }
 
-// Decide implements approvals.Store. A committed decision wakes this DB's
-// waiters at once.
+// Decide implements approvals.Store: approvals.Record.Apply on the record
+// read inside the write transaction, so that concurrent deciders, in any
+// number of processes, are counted one after the other. A decision that
+// settles the request wakes this DB's waiters at once.
 func (s approvalStore) Decide(ctx context.Context, id string, d approvals.Decision) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("decide approval", err)
@@ -118,23 +128,33 @@ func (s approvalStore) Decide(ctx context.Context, id string, d approvals.Decisi
 	if !storable(d.At) {
 		return fmt.Errorf("%w: At %s is outside the years 1678 to 2262 the SQLite store can hold", approvals.ErrInvalidDecision, d.At)
 	}
+	settled := false
 	err := s.db.write(ctx, func(tx *sql.Tx) error {
-		st, err := s.readState(ctx, tx, id)
-		switch {
-		case err != nil:
-			return err
-		case st.outcome != approvals.OutcomeDeferred:
-			return fmt.Errorf("%w: %q was %s by %s", approvals.ErrAlreadyDecided, id, st.outcome, st.decidedBy)
-		case !d.At.Before(st.expiresAt):
-			return fmt.Errorf("%w: %q expired at %s, before the decision", approvals.ErrExpired, id, st.expiresAt.Format(time.RFC3339))
+		rec, err := scanRecord(tx.StmtContext(ctx, s.db.stmt.approvalForUpdate).QueryRowContext(ctx, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %q", approvals.ErrNotFound, id)
 		}
-		_, err = tx.StmtContext(ctx, s.db.stmt.approvalDecide).ExecContext(ctx, string(d.Outcome), d.By, d.Note, d.At.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if err := rec.Apply(d); err != nil {
+			return err
+		}
+		decisions, err := encodeDecisions(rec.Decisions)
+		if err != nil {
+			return err
+		}
+		settled = !rec.Pending()
+		_, err = tx.StmtContext(ctx, s.db.stmt.approvalDecide).ExecContext(ctx,
+			string(rec.Outcome), rec.DecidedBy, rec.Note, nullNanos(rec.DecidedAt), string(decisions), id)
 		return err
 	})
 	if err != nil {
 		return wrap("decide approval", err)
 	}
-	s.db.waiters.notify(id)
+	if settled {
+		s.db.waiters.notify(id)
+	}
 	return nil
 }
 

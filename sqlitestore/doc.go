@@ -48,6 +48,14 @@
 // and grants are not for every local user to read. A file that already
 // exists keeps its mode.
 //
+// Each approval request keeps every decision made on it (who, approve or
+// deny, the note, when), so that the progress of a request needing
+// several approvers (approvals.Request.ApprovalsRequired) survives a
+// restart; Decide counts them inside its transaction, so concurrent
+// approvers in any number of processes never push a request past or
+// short of the number required. Schema version 2 added the list; a
+// request decided before the upgrade shows its one decision.
+//
 // Times are stored as Unix nanoseconds: expiry and creation times must lie
 // between the years 1678 and 2262, and others are refused with
 // grants.ErrInvalidGrant or approvals.ErrInvalidRequest.

@@ -12,14 +12,15 @@ import (
 // connection and join a transaction through Tx.StmtContext.
 type statements struct {
 	grantCandidates, grantUse                  *sql.Stmt
-	approvalState, approvalDecide, approvalUse *sql.Stmt
+	approvalState, approvalUse                 *sql.Stmt
+	approvalForUpdate, approvalDecide          *sql.Stmt
 	replayPrune, replayMark                    *sql.Stmt
 	grantGet, approvalGet                      *sql.Stmt // on the reader pool
 }
 
 const (
 	grantColumns    = `id, agent_id, effect, tool, action, resource_type, expires_at, created_at, granted_by, reason, max_uses, uses, revoked`
-	approvalColumns = `id, request, binding_hash, expires_at, created_at, outcome, decided_by, note, decided_at, used_at`
+	approvalColumns = `id, request, binding_hash, expires_at, created_at, outcome, decided_by, note, decided_at, used_at, approvals_required, decisions`
 )
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -37,7 +38,8 @@ func (db *DB) prepare(ctx context.Context) error {
 			ORDER BY created_at, id`},
 		{&db.stmt.grantUse, db.writer, `UPDATE tollgate_grants SET uses = uses + 1 WHERE id = ?`},
 		{&db.stmt.approvalState, db.writer, `SELECT binding_hash, outcome, decided_by, expires_at, used_at FROM tollgate_approvals WHERE id = ?`},
-		{&db.stmt.approvalDecide, db.writer, `UPDATE tollgate_approvals SET outcome = ?, decided_by = ?, note = ?, decided_at = ? WHERE id = ?`},
+		{&db.stmt.approvalForUpdate, db.writer, `SELECT ` + approvalColumns + ` FROM tollgate_approvals WHERE id = ?`},
+		{&db.stmt.approvalDecide, db.writer, `UPDATE tollgate_approvals SET outcome = ?, decided_by = ?, note = ?, decided_at = ?, decisions = ? WHERE id = ?`},
 		{&db.stmt.approvalUse, db.writer, `UPDATE tollgate_approvals SET used_at = ? WHERE id = ?`},
 		// Forget a bounded batch of expired tokens per call.
 		{&db.stmt.replayPrune, db.writer, `DELETE FROM tollgate_token_replay WHERE jti IN
@@ -60,7 +62,7 @@ func (db *DB) prepare(ctx context.Context) error {
 
 func (s *statements) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.grantCandidates, s.grantUse, s.approvalState, s.approvalDecide, s.approvalUse,
+	for _, st := range []*sql.Stmt{s.grantCandidates, s.grantUse, s.approvalState, s.approvalForUpdate, s.approvalDecide, s.approvalUse,
 		s.replayPrune, s.replayMark, s.grantGet, s.approvalGet} {
 		if st != nil {
 			errs = append(errs, st.Close())
