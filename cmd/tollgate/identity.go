@@ -14,11 +14,6 @@ import (
 	"github.com/tollgate-go/tollgate/identity"
 )
 
-// maxMintTTL bounds `identity mint --ttl`: agent tokens are meant to be
-// short-lived, and a long-lived bearer token is the legacy signature's
-// weakness all over again.
-const maxMintTTL = 24 * time.Hour
-
 func (a *app) identityCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "identity",
@@ -47,10 +42,10 @@ func (a *app) identityMintCmd() *cobra.Command {
 	var (
 		keyPath, agentID, version, owner, audience, issuer, kid string
 		delegatedBy, meta                                       []string
-		ttl                                                     time.Duration
+		ttl, maxTTL                                             time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--ttl 10m] [--iss I] [--kid K]",
+		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--ttl 10m] [--max-ttl 24h] [--iss I] [--kid K]",
 		Short: "Print a signed, short-lived agent token",
 		Long: `mint signs an agent token (EdDSA) with an Ed25519 private key in PKCS#8 PEM,
 such as tollgate keygen's PREFIX.key, and prints it.
@@ -58,7 +53,10 @@ such as tollgate keygen's PREFIX.key, and prints it.
 The token says who the agent is (sub, ver, owner), who delegated to it
 (--delegated-by, root first, carried as nested RFC 8693 "act" claims), which
 service it is for (aud) and, optionally, who issued it (iss); it expires
-after --ttl. --meta adds signed agent metadata (the "meta" claim), which
+after --ttl. --ttl may not exceed --max-ttl (default 24h), the longest
+lifetime a verifier accepts by default: a longer token needs --max-ttl
+here and the same maximum on the server (identity.WithMaxTokenLifetime,
+inspect --max-ttl). --meta adds signed agent metadata (the "meta" claim), which
 policies read as agent.environment / agent.role and the admin API reads as
 the admin role (--meta role=admin). The kid is derived from the key as keygen derives it, so the
 token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
@@ -68,8 +66,12 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
     --meta role=admin --aud tollgate-admin --ttl 15m`,
 		Args: args(0, "no arguments (flags only)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ttl <= 0 || ttl > maxMintTTL {
-				return usageError(cmd, fmt.Sprintf("--ttl must be between 1s and %v, got %v (tokens are meant to be short-lived)", maxMintTTL, ttl))
+			if maxTTL <= 0 {
+				return usageError(cmd, fmt.Sprintf("--max-ttl must be positive, got %v", maxTTL))
+			}
+			if ttl <= 0 || ttl > maxTTL {
+				return usageError(cmd, fmt.Sprintf("--ttl must be between 1s and --max-ttl %v, got %v (verifiers refuse tokens that live longer than their maximum, %v by default)",
+					maxTTL, ttl, identity.DefaultMaxTokenLifetime))
 			}
 			for _, d := range delegatedBy {
 				if d == "" {
@@ -94,7 +96,7 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 				}
 				agent.Metadata = append(agent.Metadata, tollgate.Field{Key: k, Value: v})
 			}
-			opts := []identity.SignerOption{identity.WithAudience(audience), identity.WithTTL(ttl)}
+			opts := []identity.SignerOption{identity.WithAudience(audience), identity.WithTTL(ttl), identity.WithMaxTokenLifetime(maxTTL)}
 			if issuer != "" {
 				opts = append(opts, identity.WithIssuer(issuer))
 			}
@@ -118,6 +120,7 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 	f.StringSliceVar(&delegatedBy, "delegated-by", nil, "delegation chain, root first (`A,B`)")
 	f.StringArrayVar(&meta, "meta", nil, "signed agent metadata (`KEY=VALUE`), repeatable; e.g. role=admin")
 	f.DurationVar(&ttl, "ttl", identity.DefaultTokenTTL, "lifetime of the token")
+	f.DurationVar(&maxTTL, "max-ttl", identity.DefaultMaxTokenLifetime, "longest --ttl allowed; the server must accept it too (`D`)")
 	f.StringVar(&audience, "aud", "", "audience: the service the token is for (`X`)")
 	f.StringVar(&issuer, "iss", "", "issuer (`I`), optional")
 	f.StringVar(&kid, "kid", "", "key id (`K`); default: derived from the key as keygen does")
@@ -130,10 +133,10 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 func (a *app) identityInspectCmd() *cobra.Command {
 	var (
 		jwksPath, audience, issuer string
-		skew                       time.Duration
+		skew, maxTTL               time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "inspect --jwks FILE [--aud X] [--iss I] [--skew D] TOKEN",
+		Use:   "inspect --jwks FILE [--aud X] [--iss I] [--skew D] [--max-ttl D] TOKEN",
 		Short: "Verify an agent token and print its claims and delegation chain",
 		Long: `inspect verifies TOKEN ("-" reads it from stdin, which keeps it out of shell
 history) exactly as a server's identity.NewJWTVerifier does, with the keys of
@@ -141,6 +144,9 @@ a JWKS file (tollgate keygen's PREFIX.jwks.json, or an issuer's), and prints
 the agent, the delegation chain (root first) and the other claims.
 
 Without --aud any audience is accepted and shown; a server always checks it.
+--max-ttl is the longest lifetime accepted (exp − iat, or exp − now without
+iat; default 24h, as identity.NewJWTVerifier), for tokens of an issuer that
+mints longer ones.
 
 Exit codes: 0 valid, 1 invalid (the reason is printed), 2 usage error or an
 unreadable JWKS.`,
@@ -150,6 +156,9 @@ unreadable JWKS.`,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			if skew < 0 {
 				return usageError(cmd, fmt.Sprintf("--skew must not be negative, got %v", skew))
+			}
+			if maxTTL <= 0 {
+				return usageError(cmd, fmt.Sprintf("--max-ttl must be positive, got %v", maxTTL))
 			}
 			token := argv[0]
 			if token == "-" {
@@ -165,7 +174,7 @@ unreadable JWKS.`,
 			}
 			opts := []identity.JWTOption{
 				identity.WithAlgorithms(identity.AlgEdDSA, identity.AlgES256), // each key still verifies only its own
-				identity.WithSkew(skew), identity.WithTokenCacheSize(0),
+				identity.WithSkew(skew), identity.WithMaxTokenLifetime(maxTTL), identity.WithTokenCacheSize(0),
 			}
 			if audience != "" {
 				opts = append(opts, identity.WithAudience(audience))
@@ -192,6 +201,7 @@ unreadable JWKS.`,
 	f.StringVar(&audience, "aud", "", "required audience (`X`); default: any")
 	f.StringVar(&issuer, "iss", "", "required issuer (`I`); default: any")
 	f.DurationVar(&skew, "skew", identity.DefaultSkew, "clock skew tolerated on exp, nbf and iat (`D`)")
+	f.DurationVar(&maxTTL, "max-ttl", identity.DefaultMaxTokenLifetime, "longest token lifetime accepted, exp − iat (`D`)")
 	_ = cmd.MarkFlagRequired("jwks")
 	return cmd
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate-go/tollgate/identity"
 )
@@ -121,7 +125,7 @@ func TestIdentityUsageErrors(t *testing.T) {
 		{"no subcommand", []string{"identity", "mint-please"}, "takes a subcommand"},
 		{"mint without --aud", mint, `"aud"`},
 		{"mint zero ttl", append(mint, "--aud", "x", "--ttl", "0s"), "--ttl must be between"},
-		{"mint long ttl", append(mint, "--aud", "x", "--ttl", "25h"), "--ttl must be between"},
+		{"mint long ttl", append(mint, "--aud", "x", "--ttl", "25h"), "--ttl must be between 1s and --max-ttl 24h0m0s"},
 		{"mint empty delegator", append(mint, "--aud", "x", "--delegated-by", "a,,b"), "empty agent id"},
 		{"mint meta without =", append(mint, "--aud", "x", "--meta", "role"), "want KEY=VALUE"},
 		{"mint meta twice", append(mint, "--aud", "x", "--meta", "role=a", "--meta", "role=b"), "given twice"},
@@ -131,10 +135,56 @@ func TestIdentityUsageErrors(t *testing.T) {
 		{"inspect without a token", inspect, "one TOKEN"},
 		{"inspect without --jwks", []string{"identity", "inspect", "x"}, `"jwks"`},
 		{"inspect negative skew", append(inspect, "--skew", "-1s", "x"), "--skew must not be negative"},
+		{"inspect zero max-ttl", append(inspect, "--max-ttl", "0s", "x"), "--max-ttl must be positive"},
+		{"mint zero max-ttl", append(mint, "--aud", "x", "--max-ttl", "0s"), "--max-ttl must be positive"},
+		{"mint ttl over max-ttl", append(mint, "--aud", "x", "--ttl", "2h", "--max-ttl", "1h"), "--ttl must be between 1s and --max-ttl 1h0m0s, got 2h0m0s"},
 		{"inspect unreadable JWKS", []string{"identity", "inspect", "--jwks", k.priv, "x"}, "JWKS"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cli(t, nil, tt.args...).want(t, 2).oneLineErr(t, tt.want)
+		})
+	}
+}
+
+// A token longer-lived than the maximum needs --max-ttl on both sides.
+func TestIdentityMaxTTL(t *testing.T) {
+	k := newKeys(t)
+	token := mintToken(t, "--key", k.priv, "--agent", "a", "--version", "1", "--owner", "o", "--aud", "tickets",
+		"--ttl", "48h", "--max-ttl", "48h")
+	cli(t, nil, "identity", "inspect", "--jwks", k.jwks, token).want(t, 1).
+		oneLineErr(t, "token lifetime (exp − iat) is 48h0m0s, over the 24h0m0s maximum")
+	cli(t, nil, "identity", "inspect", "--jwks", k.jwks, "--max-ttl", "48h", token).want(t, 0)
+	cli(t, nil, "identity", "inspect", "--jwks", k.jwks, "--max-ttl", "47h", token).want(t, 1).oneLineErr(t, "over the 47h0m0s maximum")
+}
+
+// inspect refuses a validly signed token that says two things, and says why.
+func TestIdentityInspectRefusesAmbiguousTokens(t *testing.T) {
+	k := newKeys(t)
+	priv, err := readPrivateKey(k.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := identity.KeyID(priv.Public().(ed25519.PublicKey))
+	exp := time.Now().Add(time.Hour).Unix()
+	sign := func(header, claims string) string {
+		enc := base64.RawURLEncoding.EncodeToString
+		input := enc([]byte(header)) + "." + enc([]byte(claims))
+		return input + "." + enc(ed25519.Sign(priv, []byte(input)))
+	}
+	header := `{"alg":"EdDSA","kid":"` + kid + `"}`
+	claims := func(extra string) string {
+		return `{"sub":"worker","aud":"tickets","exp":` + strconv.FormatInt(exp, 10) + extra + `}`
+	}
+	cli(t, nil, "identity", "inspect", "--jwks", k.jwks, sign(header, claims(""))).want(t, 0)
+	for _, tt := range []struct{ name, token, want string }{
+		{"sub twice", sign(header, claims(`,"sub":"admin"`)), `member "sub" appears twice`},
+		{"meta.role twice", sign(header, claims(`,"meta":{"role":"support","role":"admin"}`)), `member "meta.role" appears twice`},
+		{"kid twice", sign(`{"alg":"EdDSA","kid":"x","kid":"`+kid+`"}`, claims("")), `header: member "kid" appears twice`},
+		{"exp a string", sign(header, `{"sub":"worker","aud":"tickets","exp":"`+strconv.FormatInt(exp, 10)+`"}`), `claim "exp" is a string, want a JSON number`},
+		{"no iat, a year", sign(header, `{"sub":"worker","aud":"tickets","exp":`+strconv.FormatInt(exp+365*24*3600, 10)+`}`), `token has no "iat"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cli(t, nil, "identity", "inspect", "--jwks", k.jwks, tt.token).want(t, 1).oneLineErr(t, tt.want)
 		})
 	}
 }
