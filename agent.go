@@ -15,6 +15,16 @@ type Agent struct {
 	Metadata Params
 }
 
+// Clone returns a deep copy of a, sharing no memory with it, for code that
+// keeps an Agent while handing copies to code that may change them.
+func (a Agent) Clone() Agent {
+	if a.DelegatedBy != nil {
+		a.DelegatedBy = append([]string(nil), a.DelegatedBy...)
+	}
+	a.Metadata = a.Metadata.Clone()
+	return a
+}
+
 // Depth is the length of the delegation chain (0 for a direct call).
 func (a Agent) Depth() int { return len(a.DelegatedBy) }
 

@@ -77,7 +77,9 @@ func ParseAskMode(s string) (AskMode, bool) {
 type Outcome string
 
 // Tollgate's five outcomes, plus Authorized, which this implementation writes
-// before a call executes so that a crash mid-call still leaves a trace.
+// before a call executes so that a crash mid-call still leaves a trace, and
+// Canceled, for a call whose caller left while it ran (Tollgate records
+// nothing then).
 const (
 	OutcomeAuthorized     Outcome = "authorized"
 	OutcomeExecuted       Outcome = "executed"
@@ -85,4 +87,5 @@ const (
 	OutcomeApprovalDenied Outcome = "approval_denied"
 	OutcomeFailed         Outcome = "failed"
 	OutcomeTimeout        Outcome = "timeout"
+	OutcomeCanceled       Outcome = "canceled"
 )

@@ -55,6 +55,33 @@ func (p Params) Without(key string) Params {
 	return out
 }
 
+// Clone returns a deep copy of p: nested objects and arrays are copied too
+// (nil stays nil).
+func (p Params) Clone() Params {
+	if p == nil {
+		return nil
+	}
+	out := make(Params, len(p))
+	for i, f := range p {
+		out[i] = Field{Key: f.Key, Value: cloneValue(f.Value)}
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case Params:
+		return t.Clone()
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v // nil, bool, string, json.Number: immutable
+}
+
 // MaxDepth bounds how deeply objects and arrays may nest in decoded JSON, so
 // hostile input cannot exhaust the stack.
 const MaxDepth = 100

@@ -24,7 +24,7 @@ func (c *webhookConfig) validate() error {
 	for _, o := range c.outcomes {
 		switch o {
 		case tollgate.OutcomeAuthorized, tollgate.OutcomeExecuted, tollgate.OutcomeBlocked,
-			tollgate.OutcomeApprovalDenied, tollgate.OutcomeFailed, tollgate.OutcomeTimeout:
+			tollgate.OutcomeApprovalDenied, tollgate.OutcomeFailed, tollgate.OutcomeTimeout, tollgate.OutcomeCanceled:
 		default:
 			return fmt.Errorf("audit: WithOutcomes: unknown outcome %q", o)
 		}

@@ -57,6 +57,7 @@ func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec 
 		Request:        tollgate.ToolRequest{Tool: tool, Action: action, Params: p},
 		ApprovalID:     c.approvalID,
 		CredentialsErr: c.agentErr,
+		Stream:         c.stream,
 	}
 	var out struct {
 		result any

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/tower"
 )
 
 // Header names, the same in gRPC metadata and HTTP headers (Connect,
@@ -41,6 +42,9 @@ type caller struct {
 	// agentErr is set when HeaderAgent is present but malformed; creds then
 	// claim the zero Agent.
 	agentErr error
+	// stream binds the messages of a client or bidi stream to the stream's
+	// verification and approval id (nil for other calls).
+	stream *tower.Stream
 }
 
 // readCaller reads a caller from headers with lower-case keys. A header

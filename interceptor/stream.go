@@ -9,6 +9,7 @@ import (
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/tower"
 )
 
 // messageGate enforces a client-streaming or bidi stream message by
@@ -28,8 +29,15 @@ import (
 // the end of a stream that brought no message, are gated as one call with
 // empty params.
 //
+// The calls of a stream share a tower.Stream: the stream presents its
+// credentials and approval id once, in its headers, so later messages are
+// bound to the stream's verification (a single-use token is spent once per
+// stream) and only the first ASK message redeems the approval id.
+//
 // Receives are sequential (both stacks forbid concurrent receives), but a
-// send may run concurrently with a receive; mu guards the shared state.
+// send may run concurrently with a receive; mu guards the shared state, and
+// checking makes the stream's calls reach the tower one at a time, so the
+// first call's verification is the one later calls are bound to.
 type messageGate struct {
 	g      *gate
 	c      caller
@@ -38,12 +46,15 @@ type messageGate struct {
 	base   context.Context             // the stream's context
 	ctx    *streamContext
 
+	checking sync.Mutex // held while a call of the stream is in the tower
+
 	mu       sync.Mutex
 	verified context.Context // base with the verified agent, once a call was allowed
 	refusal  error           // the first refusal, final
 }
 
 func newMessageGate(g *gate, base context.Context, c caller, meta CallMeta, refuse func(*tollgate.Error) error) *messageGate {
+	c.stream = new(tower.Stream)
 	m := &messageGate{g: g, c: c, meta: meta, refuse: refuse, base: base}
 	m.ctx = &streamContext{Context: base, m: m}
 	return m
@@ -109,6 +120,8 @@ func (m *messageGate) open() error {
 
 // check runs one message through the tower.
 func (m *messageGate) check(msg any) error {
+	m.checking.Lock()
+	defer m.checking.Unlock()
 	if err := m.refused(); err != nil {
 		return err
 	}

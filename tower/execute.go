@@ -112,12 +112,15 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 		f.outcome = tollgate.OutcomeFailed
 		f.emit(nil, "panic: Execution failed")
 		return nil, panicked
+	case err != nil && isCancellation(err) && f.ctx.Err() != nil:
+		// The caller left while the tool ran (a cancelled stream): not the
+		// tool's failure, and the summary says so in plain words.
+		f.finishBreaker(breaker.Ignored)
+		f.outcome = tollgate.OutcomeCanceled
+		f.emit(nil, "Call canceled: "+f.ctx.Err().Error())
+		return nil, err
 	case err != nil:
-		if isCancellation(err) && f.ctx.Err() != nil {
-			f.finishBreaker(breaker.Ignored) // the caller left; the tool is not at fault
-		} else {
-			f.finishBreaker(breaker.Failure)
-		}
+		f.finishBreaker(breaker.Failure)
 		f.outcome = tollgate.OutcomeFailed
 		f.emit(nil, fmt.Sprintf("%s: Execution failed", typeName(err)))
 		return nil, err

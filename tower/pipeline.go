@@ -89,7 +89,7 @@ func (f *flight) verify() *tollgate.Error {
 	err := f.call.CredentialsErr
 	switch {
 	case f.t.verifier != nil:
-		agent, err = f.t.verifier.Verify(f.ctx, f.call.Credentials)
+		agent, err = f.verifyCredentials()
 	case err == nil:
 		return nil
 	}
@@ -197,8 +197,8 @@ func (f *flight) checkParams() *tollgate.Error {
 // resolveAsk lets an ASK call run when a grant covers it or the approver
 // approves it.
 func (f *flight) resolveAsk(dryRun bool) *tollgate.Error {
-	if f.call.ApprovalID != "" && f.t.pending != nil && !dryRun {
-		return f.redeem(f.call.ApprovalID)
+	if id := f.approvalToRedeem(dryRun); id != "" {
+		return f.redeem(id)
 	}
 	if f.t.grants != nil {
 		if dryRun {

@@ -176,6 +176,11 @@ type Call struct {
 	// verifier decides from what remains (a valid token still proves who
 	// is calling).
 	CredentialsErr error
+	// Stream is set by a front door on every call of one client-streaming
+	// or bidi stream (each message is a call): the same *Stream for all of
+	// them, binding them to the stream's verification and approval id.
+	// Nil for a unary or server-streaming call.
+	Stream *Stream
 }
 
 // ExecFunc runs the tool. It receives the context of the call, carrying the
