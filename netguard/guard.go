@@ -207,7 +207,9 @@ func (g *Guard) exempted(u *URL) bool {
 }
 
 // DialControl is a net.Dialer Control function that refuses connections
-// to built-in-blocked addresses not lifted by AllowPrivate:
+// to built-in-blocked addresses not lifted by AllowPrivate, including IPv6
+// addresses that carry a blocked IPv4 address (NAT64, 6to4, Teredo,
+// ISATAP, IPv4-mapped, -translated and -compatible):
 //
 //	d := &net.Dialer{Control: guard.DialControl}
 //
