@@ -21,6 +21,10 @@ type Record struct {
 	Seq      uint64
 	PrevHash string
 	Hash     string
+	// Checkpoint is set for a checkpoint line (WithCheckpointKey), whose
+	// Event holds only SchemaVersion and Timestamp. Read does not check
+	// its signature (see VerifyCheckpoints).
+	Checkpoint *Checkpoint
 }
 
 // Read parses each line of an audit log — ours, Tollgate 1.4's, or the
@@ -45,6 +49,13 @@ func Read(r io.Reader, fn func(*Record) error) error {
 		rec = Record{Line: lr.line}
 		if err := parseLine(line, &rec); err != nil {
 			return fmt.Errorf("audit: line %d: %w", lr.line, err)
+		}
+		if isCheckpoint(line) {
+			cp, err := parseCheckpoint(line)
+			if err != nil {
+				return fmt.Errorf("audit: line %d %v", lr.line, err)
+			}
+			rec.Checkpoint = cp
 		}
 		if err := fn(&rec); err != nil {
 			return err

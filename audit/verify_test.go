@@ -27,7 +27,7 @@ func chainBytes(t testing.TB, n int) []byte {
 
 // rehash recomputes a line's own hash after an edit, as a forger would.
 func rehash(line string) string {
-	body := line[:strings.Index(line, hashKey)]
+	body := line[:strings.LastIndex(line, hashKey)]
 	sum := sha256.Sum256([]byte(body))
 	return body + hashKey + hex.EncodeToString(sum[:]) + "\"}\n"
 }
