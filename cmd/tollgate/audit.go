@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -30,46 +32,109 @@ func (a *app) auditCmd() *cobra.Command {
 }
 
 func (a *app) auditVerifyCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify FILE",
-		Short: "Check the hash chain of an audit log (exit 0 intact, 1 tampered, 2 error)",
+	var pubPath, jwksPath string
+	cmd := &cobra.Command{
+		Use:   "verify FILE [--pub PREFIX.pub | --jwks FILE]",
+		Short: "Check the hash chain and signed checkpoints of an audit log (exit 0 intact, 1 tampered, 2 error)",
 		Long: `verify checks every line of a hash-chained audit log written by this gateway:
 that it is JSON, that its hash matches its content, that seq counts up from 1
 and that prev_hash is the hash of the line before. An edited, deleted, inserted
-or reordered line is reported with its line number. Lines removed from the end
-cannot be detected from the file alone: compare the last hash with one kept
-elsewhere.
+or reordered line is reported with its line number.
+
+The hash chain has no key: someone who can write the file can edit a line and
+recompute every later hash. A gateway given a checkpoint key (tollgate keygen's
+PREFIX.key; audit.WithCheckpointKey, the tickets example's --audit-key) adds
+signed checkpoint lines: Ed25519 signatures over the seq and hash of the line
+before them. With --pub (keygen's PREFIX.pub) or --jwks (PREFIX.jwks.json, for
+several keys) verify also checks every checkpoint: that it signs exactly the
+line before it, with a trusted key. A log rewritten before its last checkpoint,
+a forged or moved checkpoint, or a log without any checkpoint then fails.
+
+Checkpoints prove the lines up to the last one were written by the key holder
+and not changed since. They do not cover the lines after the last checkpoint
+(reported as such), which someone with write access could still cut or
+rewrite; nor lines cut from the end together with the checkpoints after them:
+keep the last checkpoint (or FileSink.Head) elsewhere to detect that. A stolen
+key signs anything.
 
 The log is streamed, so its size is not limited (one line may hold at most
 32 MiB).
 
-Exit codes: 0 the chain is intact, 1 a line breaks it (the first such line is
-printed), 2 the file is missing, unreadable, empty, not text, or not a
+Exit codes: 0 the chain (and, with a key, every checkpoint) is intact, 1 a
+line breaks it (the first such line is printed) or, with a key, the log has no
+checkpoint, 2 the file is missing, unreadable, empty, not text, or not a
 hash-chained log at all (its first line is not a JSON record with a hash, as
-in Tollgate 1.4.0's own logs).`,
-		Example: `  tollgate audit verify audit.jsonl`,
-		Args:    args(1, "one argument, the audit log"),
-		RunE: func(_ *cobra.Command, argv []string) error {
+in Tollgate 1.4.0's own logs), or the key file is bad.`,
+		Example: `  tollgate audit verify audit.jsonl
+  tollgate audit verify audit.jsonl --pub audit-signing.pub`,
+		Args: args(1, "one argument, the audit log"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			keys, err := checkpointKeys(cmd, pubPath, jwksPath)
+			if err != nil {
+				return err
+			}
 			path := argv[0]
 			f, head, err := openLog(path)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			lines, err := audit.Verify(f)
+			sum, err := audit.VerifyCheckpoints(f, keys...)
 			var ce *audit.ChainError
 			switch {
 			case errors.As(err, &ce) && ce.Line == 1 && !isChained(head):
 				return fmt.Errorf("%s: not a hash-chained audit log (line 1 %s); Tollgate 1.4.0 logs have no chain", path, ce.Reason)
 			case errors.As(err, &ce):
 				return fail(exitFailed, fmt.Errorf("%s:%d: %s (%d line(s) before it verified)", path, ce.Line, ce.Reason, ce.Line-1))
+			case errors.Is(err, audit.ErrNoCheckpoint):
+				return fail(exitFailed, fmt.Errorf("%s: no signed checkpoint in %d line(s): the log is unsigned, or its checkpoints were removed", path, sum.Lines))
 			case err != nil:
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			fmt.Fprintf(a.stdout, "OK: %s: %d line(s), hash chain intact\n", path, lines)
+			fmt.Fprintf(a.stdout, "OK: %s: %d line(s), hash chain intact", path, sum.Lines)
+			switch {
+			case len(keys) > 0:
+				fmt.Fprintf(a.stdout, "; %d signed checkpoint(s) verified, the last at line %d (%s, key %s); %d line(s) after it are covered by the hash chain only\n",
+					sum.Checkpoints, sum.Lines-sum.Unsigned, sum.Last.Time.UTC().Format(time.RFC3339), sum.Last.KeyID, sum.Unsigned)
+			case sum.Checkpoints > 0:
+				fmt.Fprintf(a.stdout, "; %d checkpoint(s) present, signatures not checked (pass --pub or --jwks)\n", sum.Checkpoints)
+			default:
+				fmt.Fprintln(a.stdout)
+			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&pubPath, "pub", "", "check checkpoints with this Ed25519 public key (`PREFIX.pub`, PKIX PEM)")
+	cmd.Flags().StringVar(&jwksPath, "jwks", "", "check checkpoints with the Ed25519 keys of this JWKS `FILE`")
+	cmd.MarkFlagsMutuallyExclusive("pub", "jwks")
+	return cmd
+}
+
+// checkpointKeys reads the keys given with --pub or --jwks (none: the
+// checkpoints are not checked). Checkpoints name their key by
+// identity.KeyID of the key itself, so a JWKS kid plays no part.
+func checkpointKeys(cmd *cobra.Command, pubPath, jwksPath string) ([]ed25519.PublicKey, error) {
+	switch {
+	case cmd.Flags().Changed("pub") && pubPath == "", cmd.Flags().Changed("jwks") && jwksPath == "":
+		return nil, usageError(cmd, "--pub and --jwks need a file")
+	case pubPath != "":
+		pub, err := readPublicKey(pubPath)
+		if err != nil {
+			return nil, err
+		}
+		return []ed25519.PublicKey{pub}, nil
+	case jwksPath != "":
+		set, err := readJWKS(jwksPath)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]ed25519.PublicKey, len(set))
+		for i, k := range set {
+			keys[i] = k.pub
+		}
+		return keys, nil
+	}
+	return nil, nil
 }
 
 // openLog opens an audit log for verification, refusing what cannot be one:
