@@ -20,7 +20,14 @@
 // issuer's endpoint, cached, refreshed on an unknown kid at a bounded rate)
 // or NewKeySet. Only the configured algorithms are accepted, and each key
 // verifies only its own algorithm, so "alg": "none" and HMAC tokens keyed
-// with a public key are refused. A verified token is cached (bounded, by
+// with a public key are refused. Once the signature holds, the header
+// and claims are read strictly from the signed bytes: a member name
+// repeated at any depth, top-level names differing only in case, bytes
+// that are not UTF-8, and registered claims of the wrong JSON type are
+// refused, because encoding/json (and so golang-jwt) would silently take
+// the last value, or read "exp": "123" as a number. A token may live at
+// most DefaultMaxTokenLifetime (WithMaxTokenLifetime, on the verifier and
+// the Signer alike). A verified token is cached (bounded, by
 // SHA-256 digest, never past its "exp"), so an agent reusing its token pays
 // the signature check once; removing its key from the set revokes it at
 // once. WithReplayCache makes tokens single-use (ReplayCache,
