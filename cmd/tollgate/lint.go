@@ -17,12 +17,13 @@ import (
 
 func (a *app) lintCmd() *cobra.Command {
 	var (
-		policies, manifests []string
-		format              string
-		strict              bool
+		policies, manifests         []string
+		descriptorSets, toolMethods []string
+		format                      string
+		strict                      bool
 	)
 	cmd := &cobra.Command{
-		Use:   "lint [--policy P]... [--manifest M]...",
+		Use:   "lint [--policy P]... [--manifest M]... [--descriptor-set FILE]...",
 		Short: "Find mistakes in policies and manifests (exit 1 on errors)",
 		Long: `lint loads every policy and manifest and reports:
 
@@ -44,6 +45,18 @@ func (a *app) lintCmd() *cobra.Command {
                   when: reads the call's metadata, which the caller sets, not
                   its parameters; constrain parameters in the manifest
                   (params_schema, constraints) instead
+  with --manifest and --descriptor-set:
+    unknown-field (error) a params_schema property or required entry (nested
+                  ones too) or a param_constraints key that is no field of
+                  the tool's request message. Params are the request with
+                  proto field names (ticket_id, not the JSON name ticketId),
+                  so such a name is never present and its rules never run.
+    unknown-method a tool key naming a method its service does not have
+
+A tool's method is its key when the key is a full method name (the
+interceptors' default, /tickets.v1.TicketService/CloseTicket); map other keys
+with --tool-method KEY=/pkg.Service/Method. Tools of services the descriptor
+sets do not contain are not checked.
 
 Metadata keys are not declared anywhere, so lint cannot tell which ones callers
 send; it only flags when: keys that are parameter names. With several manifests,
@@ -54,7 +67,10 @@ with --strict), 2 usage error or a file that cannot be read as YAML (missing,
 a directory, empty, binary, too large, a syntax error, too deep, an alias bomb).`,
 		Example: `  tollgate lint --policy policy.yaml --manifest manifest.yaml
   tollgate lint --policy a.yaml --policy b.yaml --strict
-  tollgate lint --policy policy.yaml --manifest manifest.yaml --format json`,
+  tollgate lint --policy policy.yaml --manifest manifest.yaml --format json
+  buf build -o tickets.binpb && tollgate lint --manifest manifest.yaml --descriptor-set tickets.binpb
+  protoc --include_imports --descriptor_set_out=api.pb api.proto &&
+    tollgate lint --manifest m.yaml --descriptor-set api.pb --tool-method api:close=/tickets.v1.TicketService/CloseTicket`,
 		Args: args(0, "no arguments (use --policy and --manifest)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := oneOf(cmd, "format", format, "text", "json"); err != nil {
@@ -63,7 +79,14 @@ a directory, empty, binary, too large, a syntax error, too deep, an alias bomb).
 			if len(policies) == 0 && len(manifests) == 0 {
 				return usageError(cmd, "nothing to lint: give --policy or --manifest")
 			}
-			findings, err := lint(policies, manifests)
+			if len(descriptorSets) > 0 && len(manifests) == 0 {
+				return usageError(cmd, "--descriptor-set checks manifests: give --manifest too")
+			}
+			svcs, err := loadServices(descriptorSets, toolMethods)
+			if err != nil {
+				return err
+			}
+			findings, err := lint(policies, manifests, svcs)
 			if err != nil {
 				return err
 			}
@@ -85,6 +108,8 @@ a directory, empty, binary, too large, a syntax error, too deep, an alias bomb).
 	f := cmd.Flags()
 	f.StringArrayVar(&policies, "policy", nil, "policy `FILE` (repeatable)")
 	f.StringArrayVar(&manifests, "manifest", nil, "manifest `FILE` (repeatable)")
+	f.StringArrayVar(&descriptorSets, "descriptor-set", nil, "FileDescriptorSet `FILE` of the gated services (protoc --include_imports --descriptor_set_out, buf build -o; repeatable): check the manifest's field names against the request messages")
+	f.StringArrayVar(&toolMethods, "tool-method", nil, "`TOOL=/pkg.Service/Method`: the method of a manifest key that is not a method name (interceptor.WithToolNames; repeatable)")
 	f.StringVar(&format, "format", "text", "output `format`: text or json")
 	f.BoolVar(&strict, "strict", false, "exit 1 on warnings too")
 	return cmd
@@ -108,7 +133,8 @@ type finding struct {
 
 // lint checks the files. The error is for files that cannot be read as YAML
 // at all (exit 2); everything else is a finding.
-func lint(policies, manifests []string) ([]finding, error) {
+// svcs, when not nil, is what --descriptor-set says about the services.
+func lint(policies, manifests []string, svcs *services) ([]finding, error) {
 	var out []finding
 	var known []*manifestInfo
 	manifestsLoaded := true
@@ -124,6 +150,9 @@ func lint(policies, manifests []string) ([]finding, error) {
 			continue
 		}
 		known = append(known, newManifestInfo(doc, m))
+		if svcs != nil {
+			out = append(out, byPosition(svcs.lintFields(doc))...)
+		}
 	}
 	if !manifestsLoaded {
 		known = nil // checks against a partial tool list would mislead
@@ -143,12 +172,17 @@ func lint(policies, manifests []string) ([]finding, error) {
 			fs = append(fs, parseFinding(path, sevWarning, "policy", w))
 		}
 		fs = append(fs, lintRules(doc, p, known)...)
-		slices.SortStableFunc(fs, func(a, b finding) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
-		})
-		out = append(out, fs...)
+		out = append(out, byPosition(fs)...)
 	}
 	return out, nil
+}
+
+// byPosition sorts one file's findings by line and column.
+func byPosition(fs []finding) []finding {
+	slices.SortStableFunc(fs, func(a, b finding) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return fs
 }
 
 // readYAML reads a file and parses it as YAML: a file that fails here is an
