@@ -22,6 +22,7 @@ func main() {
 	flag.StringVar(&o.addr, "serve", "", "only serve on `ADDR` (such as 127.0.0.1:8080) until interrupted")
 	flag.StringVar(&o.adminAddr, "admin", "127.0.0.1:8081", "with --serve, serve the admin API on `ADDR` (approvals, grants)")
 	flag.StringVar(&o.auditPath, "audit", "", "write the audit log to `FILE` (default: a temporary file, removed on exit)")
+	flag.StringVar(&o.auditKeyPath, "audit-key", "", "with --serve, sign audit checkpoints with the Ed25519 key in `FILE` (tollgate keygen's PREFIX.key); check them with tollgate audit verify --pub PREFIX.pub")
 	flag.StringVar(&o.jwksPath, "jwks", "", "with --serve, verify agent tokens with the keys in `FILE`, such as tollgate keygen's PREFIX.jwks.json (default: a fresh key, with a token for support-bot printed)")
 	flag.StringVar(&o.adminJWKSPath, "admin-jwks", "", "with --serve, verify admin tokens with the keys in `FILE` (default: a fresh key, with a token for alice printed)")
 	flag.Parse()
@@ -38,7 +39,7 @@ func main() {
 // options are the command line's.
 type options struct {
 	addr, adminAddr         string
-	auditPath               string
+	auditPath, auditKeyPath string
 	jwksPath, adminJWKSPath string
 }
 
@@ -70,7 +71,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	g, err := newGateway(dir, auditPath, keys, adminKeys)
+	var auditOpts []audit.Option
+	if o.auditKeyPath != "" {
+		key, err := audit.ReadCheckpointKey(o.auditKeyPath)
+		if err != nil {
+			return err
+		}
+		auditOpts = append(auditOpts, audit.WithCheckpointKey(key))
+	}
+	g, err := newGateway(dir, auditPath, keys, adminKeys, auditOpts...)
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,9 @@ type gateway struct {
 
 // newGateway loads the configuration (copied to dir, where tower.LoadFiles
 // reads it), verifies agent tokens with agentKeys and admin tokens with
-// adminKeys, and writes the hash-chained audit log to auditPath.
-func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet) (*gateway, error) {
+// adminKeys, and writes the hash-chained audit log to auditPath (with
+// auditOpts, such as audit.WithCheckpointKey).
+func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
 	files, err := writeConfig(dir)
 	if err != nil {
 		return nil, err
@@ -92,7 +93,7 @@ func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet) (*g
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
 	}
-	if g.audit, err = audit.OpenFile(auditPath); err != nil {
+	if g.audit, err = audit.OpenFile(auditPath, auditOpts...); err != nil {
 		return nil, err
 	}
 	t, err := tower.New(cfg,
