@@ -3,6 +3,7 @@ package redisstore
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tollgate-go/tollgate"
@@ -89,7 +90,41 @@ func decodeRequest(data string) (approvals.Request, error) {
 // approvalFields are the fields of an approval hash, in the order scripts
 // and HMGET return them. "expires" repeats the request's ExpiresAt as a
 // time key for the scripts; "decided" and "used" are "" until they happen.
-var approvalFields = [...]string{"request", "binding", "created", "expires", "outcome", "by", "note", "decided", "used"}
+// "required" (Request.Required) and "decisions" (a JSON array of
+// wireDecision) are missing from records written before they existed.
+var approvalFields = [...]string{"request", "binding", "created", "expires", "outcome", "by", "note", "decided", "used", "required", "decisions"}
+
+// legacyFields is how many of approvalFields every record has.
+const legacyFields = 9
+
+// wireDecision is one element of the "decisions" field.
+type wireDecision struct {
+	By      string `json:"by"`
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+	At      string `json:"at"` // a time key
+}
+
+func encodeDecision(d approvals.Decision) (string, error) {
+	data, err := json.Marshal(wireDecision{By: d.By, Outcome: string(d.Outcome), Note: d.Note, At: timeKey(d.At)})
+	return string(data), err
+}
+
+func decodeDecisions(data string) ([]approvals.Decision, error) {
+	var in []wireDecision
+	if err := json.Unmarshal([]byte(data), &in); err != nil {
+		return nil, err
+	}
+	var out []approvals.Decision
+	for _, w := range in {
+		at, err := parseTimeKey(w.At)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, approvals.Decision{By: w.By, Outcome: approvals.Outcome(w.Outcome), Note: w.Note, At: at})
+	}
+	return out, nil
+}
 
 // decodeRecord decodes the values of approvalFields, in order.
 func decodeRecord(id string, vals []any) (approvals.Record, error) {
@@ -99,7 +134,7 @@ func decodeRecord(id string, vals []any) (approvals.Record, error) {
 	var f [len(approvalFields)]string
 	for i, v := range vals {
 		s, ok := v.(string)
-		if !ok {
+		if !ok && !(v == nil && i >= legacyFields) {
 			return approvals.Record{}, fmt.Errorf("redisstore: approval %q: field %q is %T, want a string (record damaged?)", id, approvalFields[i], v)
 		}
 		f[i] = s
@@ -120,6 +155,23 @@ func decodeRecord(id string, vals []any) (approvals.Record, error) {
 	}
 	if rec.UsedAt, err = parseOptionalTimeKey(f[8]); err != nil {
 		return bad("used", err)
+	}
+	if f[9] != "" {
+		n, err := strconv.Atoi(f[9])
+		if err != nil {
+			return bad("required", err)
+		}
+		if n > 1 { // 1 is also what an unset 0 is stored as
+			rec.Request.ApprovalsRequired = n
+		}
+	}
+	switch {
+	case f[10] != "":
+		if rec.Decisions, err = decodeDecisions(f[10]); err != nil {
+			return bad("decisions", err)
+		}
+	case !rec.Pending(): // decided before decision lists: its one decision
+		rec.Decisions = []approvals.Decision{{Outcome: rec.Outcome, By: rec.DecidedBy, Note: rec.Note, At: rec.DecidedAt}}
 	}
 	return rec, nil
 }

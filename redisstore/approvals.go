@@ -14,9 +14,10 @@ import (
 // ApprovalStore is an approvals.Store in Redis. Each request is a hash that
 // Redis deletes WithApprovalGrace after the request expires; a sorted set
 // keeps the creation order for List. Decide and Consume are Lua scripts, so
-// a decision is final and an approval is spent once across every replica,
-// and Decide publishes on DecisionChannel to wake blocked Wait calls on
-// any replica.
+// a decision is final, each approver counts once towards the number
+// required, and an approval is spent once across every replica; the
+// decision that settles a request is published on DecisionChannel to wake
+// blocked Wait calls on any replica.
 type ApprovalStore struct{ s *Store }
 
 var _ approvals.Store = (*ApprovalStore)(nil)
@@ -65,8 +66,8 @@ func (as *ApprovalStore) Create(ctx context.Context, r approvals.Request) (strin
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if r.ExpiresAt.IsZero() {
-		return "", fmt.Errorf("%w: ExpiresAt is required", approvals.ErrInvalidRequest)
+	if err := r.Validate(); err != nil {
+		return "", err
 	}
 	binding := approvals.BindingHash(r.Agent, r.Intent, r.ToolRequest)
 	if r.ID == "" {
@@ -82,6 +83,7 @@ func (as *ApprovalStore) Create(ctx context.Context, r approvals.Request) (strin
 		r.ID, r.ExpiresAt.UnixMilli(), as.s.grace.Milliseconds(),
 		"request", data, "binding", binding, "created", timeKey(as.s.now()), "expires", timeKey(r.ExpiresAt),
 		"outcome", string(approvals.OutcomeDeferred), "by", "", "note", "", "decided", "", "used", "",
+		"required", r.Required(), "decisions", "[]",
 	).Int()
 	if err != nil {
 		return "", fmt.Errorf("redisstore: create approval %q: %w", r.ID, err)
@@ -107,29 +109,63 @@ func (as *ApprovalStore) Get(ctx context.Context, id string) (approvals.Record, 
 	return decodeRecord(id, vals)
 }
 
-// decideScript records a decision on a pending, unexpired request and
-// publishes it.
-// KEYS: request hash. ARGV: outcome, by, note, decision time key, channel.
+// decideScript adds one decision to a pending, unexpired request, as
+// approvals.Record.Apply does: a second approval by the same person is
+// refused, a denial or the required-th approval settles the request and is
+// published. The decision list is JSON; the new element arrives encoded
+// (ARGV[6]) and is compared through cjson on both sides, so that an
+// approver's id matches however JSON escaped it.
+// KEYS: request hash. ARGV: outcome, by, note, decision time key, channel,
+// the decision as JSON.
 var decideScript = redis.NewScript(luaBefore + `
-local r = redis.call('HMGET', KEYS[1], 'outcome', 'by', 'expires')
+local r = redis.call('HMGET', KEYS[1], 'outcome', 'by', 'expires', 'required', 'decisions')
 if not r[1] then return {'notfound'} end
 if r[1] ~= 'deferred' then return {'decided', r[1], r[2]} end
 if not before(ARGV[4], r[3]) then return {'expired', r[3]} end
-redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'by', ARGV[2], 'note', ARGV[3], 'decided', ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[1])
+local list = r[5] or '[]'
+local new = cjson.decode(ARGV[6])
+local approvals = 0
+for _, d in ipairs(cjson.decode(list)) do
+  if d.outcome == 'approved' then
+    if new.outcome == 'approved' and d.by == new.by then return {'duplicate'} end
+    approvals = approvals + 1
+  end
+end
+if list == '[]' then
+  list = '[' .. ARGV[6] .. ']'
+else
+  list = string.sub(list, 1, -2) .. ',' .. ARGV[6] .. ']'
+end
+redis.call('HSET', KEYS[1], 'decisions', list)
+if ARGV[1] == 'denied' or approvals + 1 >= tonumber(r[4] or '1') then
+  redis.call('HSET', KEYS[1], 'outcome', ARGV[1], 'by', ARGV[2], 'note', ARGV[3], 'decided', ARGV[4])
+  redis.call('PUBLISH', ARGV[5], ARGV[1])
+end
 return {'ok'}
 `)
 
-// Decide implements approvals.Store.
+// Decide implements approvals.Store. What cannot change once a request
+// exists — who made and delegated the call — is checked on a read of the
+// record, with approvals.Record.Apply, so every backend refuses with the
+// same errors; the script then checks and updates what can change
+// (settled, expired, who approved already) atomically.
 func (as *ApprovalStore) Decide(ctx context.Context, id string, d approvals.Decision) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.Validate(); err != nil {
+	rec, err := as.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := rec.Apply(d); err != nil {
+		return err
+	}
+	vote, err := encodeDecision(d)
+	if err != nil {
 		return err
 	}
 	res, err := decideScript.Run(ctx, as.s.client, []string{as.s.keys.approval + id},
-		string(d.Outcome), d.By, d.Note, timeKey(d.At), as.s.DecisionChannel(id)).StringSlice()
+		string(d.Outcome), d.By, d.Note, timeKey(d.At), as.s.DecisionChannel(id), vote).StringSlice()
 	if err != nil {
 		return fmt.Errorf("redisstore: decide approval %q: %w", id, err)
 	}
@@ -142,6 +178,8 @@ func (as *ApprovalStore) Decide(ctx context.Context, id string, d approvals.Deci
 		return fmt.Errorf("%w: %q was %s by %s", approvals.ErrAlreadyDecided, id, res[1], res[2])
 	case res[0] == "expired" && len(res) == 2:
 		return fmt.Errorf("%w: %q expired at %s, before the decision", approvals.ErrExpired, id, formatTimeKey(res[1]))
+	case res[0] == "duplicate":
+		return fmt.Errorf("%w: %s already approved %q", approvals.ErrDuplicateApprover, d.By, id)
 	}
 	return fmt.Errorf("redisstore: decide approval %q: unexpected script reply %q", id, res)
 }
@@ -202,7 +240,8 @@ func formatTimeKey(s string) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// Wait implements approvals.Store. It subscribes to DecisionChannel before
+// Wait implements approvals.Store. It subscribes to DecisionChannel (on
+// which only a settling decision is published) before
 // it reads the record: a decision made between the two is then in the
 // record, and one made after the read is announced to a subscription that
 // already exists. (Tollgate read first and subscribed second, and slept

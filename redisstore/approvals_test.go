@@ -216,6 +216,7 @@ func TestRedisApprovalClockStampsCreatedAt(t *testing.T) {
 func TestRedisApprovalDamagedRecord(t *testing.T) {
 	for field, value := range map[string]string{
 		"request": "{not json", "created": "", "decided": "soon", "used": strings.Repeat("f", timeKeyLen),
+		"required": "two", "decisions": `[{"by":"alice","outcome":"approved","at":"soon"}]`,
 	} {
 		t.Run(field, func(t *testing.T) {
 			s, c := newTestStore(t)
@@ -343,4 +344,73 @@ func TestRedisApprovalRedactsStoredRequest(t *testing.T) {
 	if v, _ := rec.Request.ToolRequest.Params.Get("api_token"); err != nil || v != "s3cret-1" {
 		t.Errorf("WithRedactor(audit.NewRedactor()): api_token = %v, %v; want the params as given", v, err)
 	}
+}
+
+// TestRedisApprovalLegacyRecord: a record written before decision lists
+// and approvals_required still reads (its one decision shown) and, when
+// pending, is decided by one approval.
+func TestRedisApprovalLegacyRecord(t *testing.T) {
+	s, c := newTestStore(t)
+	as := s.Approvals()
+	at := time.Now()
+	decided, pending := createTwo(t, as)
+	approve(t, as, decided)
+	for _, id := range []string{decided, pending} {
+		if err := c.HDel(t.Context(), s.ApprovalKey(id), "required", "decisions").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := as.Get(t.Context(), decided)
+	if err != nil || len(rec.Decisions) != 1 || rec.Decisions[0].By != "alice" || rec.Decisions[0].Outcome != approvals.OutcomeApproved {
+		t.Fatalf("legacy decided record: %+v, %v; want its one decision", rec.Decisions, err)
+	}
+	if err := as.Decide(t.Context(), pending, approvals.Decision{Outcome: approvals.OutcomeApproved, By: "bob", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := as.Get(t.Context(), pending); err != nil || rec.Outcome != approvals.OutcomeApproved || len(rec.Decisions) != 1 {
+		t.Fatalf("legacy pending record after one approval: %+v, %v; want approved", rec, err)
+	}
+}
+
+// TestRedisApproverIDsCompareExactly: ids that JSON escapes (quotes, HTML
+// characters, line separators) still count once, and ids that differ only
+// in such characters are different approvers.
+func TestRedisApproverIDsCompareExactly(t *testing.T) {
+	as := New(newClient(t)).Approvals()
+	r := testRequest()
+	r.ApprovalsRequired = 3
+	id, err := as.Create(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vote := func(by string) error {
+		return as.Decide(t.Context(), id, approvals.Decision{Outcome: approvals.OutcomeApproved, By: by, At: time.Now()})
+	}
+	odd := "al\"ice <&> \u2028"
+	if err := vote(odd); err != nil {
+		t.Fatal(err)
+	}
+	if err := vote(odd); !errors.Is(err, approvals.ErrDuplicateApprover) {
+		t.Errorf("second approval by %q: %v, want ErrDuplicateApprover", odd, err)
+	}
+	if err := vote("al\"ice <&> \u2029"); err != nil {
+		t.Errorf("a different approver: %v", err)
+	}
+	rec, err := as.Get(t.Context(), id)
+	if err != nil || !rec.Pending() || len(rec.Approvers()) != 2 || rec.Approvers()[0] != odd {
+		t.Fatalf("record %+v, %v; want two distinct approvers, still pending", rec.Decisions, err)
+	}
+}
+
+func createTwo(t *testing.T, as *ApprovalStore) (string, string) {
+	t.Helper()
+	var ids [2]string
+	for i := range ids {
+		id, err := as.Create(t.Context(), testRequest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	return ids[0], ids[1]
 }

@@ -11,7 +11,10 @@
 //
 // Every read-modify-write is one Lua script, so it is atomic without locks
 // or retries: Consume picks the oldest usable matching grant and counts the
-// use in one step, Decide refuses a second decision, Consume of an approval
+// use in one step, Decide adds one approver's decision to the request's
+// decision list, refuses the same approver twice and settles the request
+// on a denial or the required-th approval (a second decision after that
+// is refused), Consume of an approval
 // checks binding, outcome, use and expiry and marks it used in one step.
 // Tollgate 1.4.0's Redis store got these wrong (§18): it scanned grants with
 // one round trip per grant, let decisions be overwritten, and its Wait read
