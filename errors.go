@@ -26,13 +26,22 @@ const (
 	// ReasonCanceled means the caller's context ended before the call could
 	// be decided or run. Err holds context.Canceled or DeadlineExceeded.
 	ReasonCanceled Reason = "CANCELED"
+	// ReasonMessageTooLarge means a request message was larger than the
+	// server reads; the front door refused it before it was decoded, so the
+	// call has no params.
+	ReasonMessageTooLarge Reason = "MESSAGE_TOO_LARGE"
 )
 
 // Stage names the pipeline stage that produced an Error.
 type Stage string
 
-// Pipeline stages, in order.
+// Stages, in the order a call meets them.
 const (
+	// StageFrontDoor is a refusal a front door made before the pipeline
+	// could decide the call: a request it cannot render as params, a
+	// request type it cannot find, a message too large to read. The tower
+	// still verifies the caller and records it (tower.Tower.Refuse).
+	StageFrontDoor   Stage = "frontdoor"
 	StageIdentity    Stage = "identity"
 	StageBreaker     Stage = "breaker"
 	StageRateLimit   Stage = "ratelimit"

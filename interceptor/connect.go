@@ -25,8 +25,36 @@ import (
 //
 // Connect does not show interceptors the TLS connection; wrap the HTTP
 // handler with TLSHandler when a verifier reads client certificates.
+// connect-go reads requests of any size unless told otherwise: prefer
+// ConnectHandlerOptions, which also sets a read limit.
 func NewConnectInterceptor(t *tower.Tower, opts ...Option) connect.Interceptor {
 	return &connectServer{g: newGate(t, opts)}
+}
+
+// DefaultReadMaxBytes is the largest request message, once decompressed, a
+// handler built with ConnectHandlerOptions reads: 4 MiB, grpc-go's default
+// (grpc.MaxRecvMsgSize). connect-go itself has no limit, so 260 KB of gzip
+// can become 256 MiB in the server's memory.
+const DefaultReadMaxBytes = 4 << 20
+
+// ConnectHandlerOptions returns what a gated Connect handler needs: the
+// front door (NewConnectInterceptor(t, opts...)) and a read limit of
+// DefaultReadMaxBytes per message. A later connect.WithReadMaxBytes
+// changes the limit:
+//
+//	ticketsv1connect.NewTicketServiceHandler(svc,
+//		interceptor.ConnectHandlerOptions(gate, skip),
+//		connect.WithReadMaxBytes(16<<20))
+//
+// A streaming message over the limit is refused as MESSAGE_TOO_LARGE and
+// audited. connect-go reads a unary request before any interceptor runs,
+// so an oversized unary request is refused by connect-go itself
+// (ResourceExhausted) without reaching the tower, as grpc-go does.
+func ConnectHandlerOptions(t *tower.Tower, opts ...Option) connect.HandlerOption {
+	return connect.WithHandlerOptions(
+		connect.WithReadMaxBytes(DefaultReadMaxBytes),
+		connect.WithInterceptors(NewConnectInterceptor(t, opts...)),
+	)
 }
 
 type connectServer struct{ g *gate }
@@ -84,8 +112,7 @@ func (s *connectServer) WrapStreamingHandler(next connect.StreamingHandlerFunc) 
 func (s *connectServer) serveServerStream(ctx context.Context, c *caller, meta CallMeta, schema any, conn connect.StreamingHandlerConn, next connect.StreamingHandlerFunc) error {
 	typ, err := s.g.types.lookup(meta.FullMethod, schema)
 	if err != nil {
-		tool, _ := s.g.tool(meta)
-		return ConnectError(s.g.internal(ctx, tool, err))
+		return ConnectError(s.g.refuse(ctx, c, meta, internalRefusal(err)))
 	}
 	req := typ.New().Interface()
 	if err := conn.Receive(req); err != nil {
@@ -93,7 +120,7 @@ func (s *connectServer) serveServerStream(ctx context.Context, c *caller, meta C
 			// What Connect answers when it reads the request itself.
 			return connect.NewError(connect.CodeUnimplemented, errors.New("unary request has zero messages"))
 		}
-		return err // the transport's own error: nothing was asked yet
+		return s.g.connectReadFailed(ctx, c, meta, err)
 	}
 	_, refusal, err := s.g.run(ctx, c, meta, req, func(ctx context.Context) (any, error) {
 		return nil, next(ctx, &openedConn{StreamingHandlerConn: conn, req: req})
@@ -105,6 +132,17 @@ func (s *connectServer) serveServerStream(ctx context.Context, c *caller, meta C
 }
 
 func connectError(e *tollgate.Error) error { return ConnectError(e) }
+
+// connectReadFailed handles a receive the transport failed. A message over
+// the handler's read limit (connect.WithReadMaxBytes) is refused and
+// audited (tooLarge); any other error (the caller left, a broken stream) is
+// the transport's own and passes through: nothing was asked of the tower.
+func (g *gate) connectReadFailed(ctx context.Context, c *caller, meta CallMeta, err error) error {
+	if connect.CodeOf(err) != connect.CodeResourceExhausted {
+		return err
+	}
+	return ConnectError(g.refuse(ctx, c, meta, tooLarge(err)))
+}
 
 func connectStreamType(t connect.StreamType) StreamType {
 	switch t {
@@ -180,7 +218,7 @@ func (c *gatedConn) Receive(m any) error {
 		}
 		return err
 	case err != nil:
-		return err
+		return c.gate.g.connectReadFailed(c.gate.base, &c.gate.c, c.gate.meta, err)
 	}
 	return c.gate.received(m)
 }

@@ -17,9 +17,13 @@
 // unless WithToolMapper or WithToolNames map it to another manifest key. The
 // params are the request message rendered by protojson with proto field
 // names (64-bit integers are JSON strings there) and parsed with
-// tollgate.ParseParams. A method the manifest lacks is denied by the tower;
-// only methods matched by WithPassThrough (MatchHealthAndReflection,
-// MatchMethods) skip the gate, and they are not audited.
+// tollgate.ParseParams. Fields without presence are rendered with their
+// zero value ("" for a string), which proto3 does not send, so a constraint
+// on such a field always runs; unset message, optional and oneof fields are
+// left out. A method the manifest lacks is denied by the tower; only
+// methods matched by WithPassThrough (MatchInfrastructure,
+// MatchHealthAndReflection, MatchMethods) skip the gate, and they are not
+// audited.
 //
 // Streams are never let through unchecked:
 //
@@ -59,9 +63,25 @@
 //
 // A refusal becomes one fixed status code per reason, with an ErrorInfo
 // (domain ErrorDomain) and RetryInfo or BadRequest where they apply; Status
-// and ConnectError hold the table and are exported for reuse. A handler's
-// own error passes through unchanged; a panicking handler becomes Internal
-// with a generic message, logged and audited by the tower.
+// and ConnectError hold the table and are exported for reuse. Messages and
+// details are bounded (MaxMessageBytes, MaxDetailBytes, MaxViolations), so
+// a refusal never echoes a huge value. A handler's own error passes
+// through unchanged; a panicking handler becomes Internal with a generic
+// message, logged and audited by the tower.
+//
+// The front door refuses a few calls itself, before the pipeline can
+// decide them: a request it cannot render as params (PARAMS_INVALID), a
+// streaming message over the read limit (MESSAGE_TOO_LARGE), a request type
+// it cannot find (INTERNAL). They go through tower.Tower.Refuse, so the
+// caller is verified and the refusal audited at stage "frontdoor" like any
+// other exit. A unary request over the limit is refused by grpc-go or
+// connect-go before any interceptor runs, and is not audited.
+//
+// # Read limits
+//
+// grpc-go reads messages of up to 4 MiB unless grpc.MaxRecvMsgSize says
+// otherwise; connect-go has no limit. ConnectHandlerOptions installs the
+// Connect front door with DefaultReadMaxBytes (4 MiB after decompression).
 //
 // # Chaining
 //
@@ -75,12 +95,12 @@
 //		grpc.ChainUnaryInterceptor(
 //			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
 //			logging.UnaryServerInterceptor(logger),
-//			interceptor.UnaryServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())),
+//			interceptor.UnaryServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchInfrastructure())),
 //		),
 //		grpc.ChainStreamInterceptor(
 //			recovery.StreamServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
 //			logging.StreamServerInterceptor(logger),
-//			interceptor.StreamServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())),
+//			interceptor.StreamServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchInfrastructure())),
 //		),
 //	)
 package interceptor

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/tower"
 )
@@ -45,26 +47,22 @@ func (g *gate) tool(meta CallMeta) (tool, action string) {
 func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec tower.ExecFunc) (result any, refusal *tollgate.Error, err error) {
 	tool, action := g.tool(meta)
 	if g.t == nil {
-		return nil, g.internal(ctx, tool, errors.New("interceptor: no tower; every call is refused")), nil
+		return nil, g.noTower(ctx, tool), nil
 	}
-	p, perr := params(msg)
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, g.refuse(ctx, c, meta, internalRefusal(fmt.Errorf("interceptor: request is %T, not a protobuf message", msg))), nil
+	}
+	p, perr := params(m)
 	if perr != nil {
-		return nil, g.internal(ctx, tool, perr), nil
-	}
-	call := tower.Call{
-		Credentials:    c.creds,
-		Intent:         c.intent,
-		Request:        tollgate.ToolRequest{Tool: tool, Action: action, Params: p},
-		ApprovalID:     c.approvalID,
-		CredentialsErr: c.agentErr,
-		Stream:         c.stream,
+		return nil, g.refuse(ctx, c, meta, unrenderable(perr)), nil
 	}
 	var out struct {
 		result any
 		err    error
 		ran    bool
 	}
-	_, terr := g.t.ExecuteCall(ctx, call, func(ctx context.Context) (any, error) {
+	_, terr := g.t.ExecuteCall(ctx, g.call(c, tool, action, p), func(ctx context.Context) (any, error) {
 		out.result, out.err = exec(ctx)
 		out.ran = true
 		if out.err != nil && ctx.Err() != nil {
@@ -82,16 +80,81 @@ func (g *gate) run(ctx context.Context, c *caller, meta CallMeta, msg any, exec 
 		return nil, refusal, nil
 	}
 	// The tower returns exec's error or a *tollgate.Error; anything else
-	// is a broken contract, refused rather than trusted.
-	return nil, g.internal(ctx, tool, fmt.Errorf("interceptor: tower returned %T: %w", terr, terr)), nil
+	// is a broken contract, refused rather than trusted. The tower has
+	// already recorded how the call ended.
+	cause := fmt.Errorf("interceptor: tower returned %T: %w", terr, terr)
+	g.o.log.ErrorContext(ctx, "tollgate: interceptor refused a call it could not gate", "tool", tool, "error", cause)
+	return nil, &tollgate.Error{Reason: tollgate.ReasonInternal, Stage: tollgate.StageFrontDoor, Message: genericMessage, Tool: tool, Err: cause}, nil
 }
 
-// internal refuses a call the front door cannot hand to the tower. It is a
-// deployment or programming error, so it is logged; the client sees only a
+func (g *gate) call(c *caller, tool, action string, p tollgate.Params) tower.Call {
+	return tower.Call{
+		Credentials:    c.creds,
+		Intent:         c.intent,
+		Request:        tollgate.ToolRequest{Tool: tool, Action: action, Params: p},
+		ApprovalID:     c.approvalID,
+		CredentialsErr: c.agentErr,
+		Stream:         c.stream,
+	}
+}
+
+// refuse is a refusal the front door makes on its own, before the tower
+// can decide the call. It still goes through the tower (Tower.Refuse): the
+// caller is verified and the refusal audited like every other exit.
+// Internal errors are deployment or programming errors, so they are also
+// logged.
+func (g *gate) refuse(ctx context.Context, c *caller, meta CallMeta, e *tollgate.Error) *tollgate.Error {
+	tool, action := g.tool(meta)
+	if g.t == nil {
+		return g.noTower(ctx, tool)
+	}
+	if e.Reason == tollgate.ReasonInternal {
+		g.o.log.ErrorContext(ctx, "tollgate: interceptor refused a call it could not gate", "tool", tool, "error", e.Err)
+	}
+	return g.t.Refuse(ctx, g.call(c, tool, action, nil), e)
+}
+
+// noTower refuses every call of a front door built without a tower. There
+// is no audit log to write to, so it is logged; the client sees only a
 // generic INTERNAL.
-func (g *gate) internal(ctx context.Context, tool string, cause error) *tollgate.Error {
+func (g *gate) noTower(ctx context.Context, tool string) *tollgate.Error {
+	cause := errors.New("interceptor: no tower; every call is refused")
 	g.o.log.ErrorContext(ctx, "tollgate: interceptor refused a call it could not gate", "tool", tool, "error", cause)
-	return &tollgate.Error{Reason: tollgate.ReasonInternal, Message: genericMessage, Tool: tool, Err: cause}
+	return &tollgate.Error{Reason: tollgate.ReasonInternal, Stage: tollgate.StageFrontDoor, Message: genericMessage, Tool: tool, Err: cause}
+}
+
+// internalRefusal is a call the front door cannot hand to the tower through
+// no fault of the caller (a request type it cannot find): INTERNAL, with a
+// generic message.
+func internalRefusal(cause error) *tollgate.Error {
+	return &tollgate.Error{Reason: tollgate.ReasonInternal, Stage: tollgate.StageFrontDoor, Message: genericMessage, Err: cause}
+}
+
+// unrenderable is a request that decoded but cannot be rendered as params
+// (nested deeper than tollgate.MaxDepth, a well-known type protojson
+// refuses): the caller's fault, so PARAMS_INVALID. The cause is not
+// echoed; it may quote the request.
+func unrenderable(cause error) *tollgate.Error {
+	reason := fmt.Sprintf("the request cannot be rendered as params (nested deeper than %d levels, or a value JSON cannot represent)", tollgate.MaxDepth)
+	return &tollgate.Error{
+		Reason:     tollgate.ReasonParamsInvalid,
+		Stage:      tollgate.StageFrontDoor,
+		Message:    "Tool call denied: Parameter validation failed: " + reason,
+		Violations: []tollgate.Violation{{Field: "params", Description: reason}},
+		Err:        cause,
+	}
+}
+
+// tooLarge is a message the transport would not read because of its size:
+// the front door refuses the call as MESSAGE_TOO_LARGE instead of passing
+// the transport's error on, so it is audited.
+func tooLarge(cause error) *tollgate.Error {
+	return &tollgate.Error{
+		Reason:  tollgate.ReasonMessageTooLarge,
+		Stage:   tollgate.StageFrontDoor,
+		Message: "Tool call denied: the request message is larger than the server reads.",
+		Err:     cause,
+	}
 }
 
 // callerGone is a handler error seen while the call's context was done. It

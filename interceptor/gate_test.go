@@ -23,11 +23,12 @@ func TestParams(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
-	if got, err := params(&testv1.UploadSummary{}); err != nil || len(got) != 0 {
-		t.Errorf("unset fields: got %v, %v; want {}", got, err)
-	}
-	if _, err := params("not a message"); err == nil {
-		t.Error("a non-protobuf request was rendered")
+	// Proto3 cannot tell a zero from unset: zeros are rendered, so a
+	// constraint on the field always runs.
+	got, err = params(&testv1.UploadSummary{})
+	want = tollgate.Params{{Key: "chunks", Value: json.Number("0")}, {Key: "bytes", Value: "0"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("unset fields: got %v, %v; want %v", got, err, want)
 	}
 }
 
@@ -64,6 +65,11 @@ func TestMatchers(t *testing.T) {
 		{MatchHealthAndReflection(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", true},
 		{MatchHealthAndReflection(), "/evil.grpc.health.v1.Health/Check", false},
 		{MatchHealthAndReflection(), echoMethod, false},
+		{MatchHealthAndReflection(), "/xds.service.orca.v3.OpenRcaService/StreamCoreMetrics", false},
+		{MatchInfrastructure(), "/xds.service.orca.v3.OpenRcaService/StreamCoreMetrics", true},
+		{MatchInfrastructure(), "/grpc.health.v1.Health/Check", true},
+		{MatchInfrastructure(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", true},
+		{MatchInfrastructure(), echoMethod, false},
 	} {
 		if got := tc.m.Match(ctx, newCallMeta(tc.method, Unary)); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.method, got, tc.want)

@@ -6,9 +6,11 @@ import (
 	"io"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tollgate-go/tollgate"
@@ -74,12 +76,11 @@ func StreamServerInterceptor(t *tower.Tower, opts ...Option) grpc.StreamServerIn
 func (g *gate) serveServerStream(ctx context.Context, c *caller, meta CallMeta, srv any, ss grpc.ServerStream, handler grpc.StreamHandler) error {
 	typ, err := g.types.lookup(meta.FullMethod, nil)
 	if err != nil {
-		tool, _ := g.tool(meta)
-		return Status(g.internal(ctx, tool, err)).Err()
+		return Status(g.refuse(ctx, c, meta, internalRefusal(err))).Err()
 	}
 	req := typ.New().Interface()
 	if err := ss.RecvMsg(req); err != nil {
-		return err // the transport's own error: nothing was asked yet
+		return g.grpcReadFailed(ctx, c, meta, err)
 	}
 	_, refusal, err := g.run(ctx, c, meta, req, func(ctx context.Context) (any, error) {
 		return nil, handler(srv, &openedStream{ServerStream: ss, ctx: ctx, req: req})
@@ -91,6 +92,17 @@ func (g *gate) serveServerStream(ctx context.Context, c *caller, meta CallMeta, 
 }
 
 func statusError(e *tollgate.Error) error { return Status(e).Err() }
+
+// grpcReadFailed handles a receive the transport failed. A message over
+// the server's size limit (grpc.MaxRecvMsgSize) is refused and audited
+// (tooLarge); any other error (the caller left, a broken stream) is the
+// transport's own and passes through: nothing was asked of the tower.
+func (g *gate) grpcReadFailed(ctx context.Context, c *caller, meta CallMeta, err error) error {
+	if status.Code(err) != codes.ResourceExhausted {
+		return err
+	}
+	return Status(g.refuse(ctx, c, meta, tooLarge(err))).Err()
+}
 
 func grpcStreamType(info *grpc.StreamServerInfo) StreamType {
 	switch {
@@ -156,7 +168,7 @@ func (s *gatedStream) RecvMsg(m any) error {
 		}
 		return io.EOF
 	case err != nil:
-		return err
+		return s.gate.g.grpcReadFailed(s.gate.base, &s.gate.c, s.gate.meta, err)
 	}
 	return s.gate.received(m)
 }

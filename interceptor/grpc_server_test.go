@@ -71,15 +71,14 @@ func TestUnaryServerInterceptor(t *testing.T) {
 			t.Fatalf("err = %v, want PermissionDenied", err)
 		}
 	})
-	t.Run("a request that is not a protobuf message is refused as Internal and logged", func(t *testing.T) {
-		before := rec.count()
+	t.Run("a request that is not a protobuf message is refused as Internal, audited and logged", func(t *testing.T) {
 		var log bytes.Buffer
 		_, err := UnaryServerInterceptor(tw, WithLogger(slog.New(slog.NewTextHandler(&log, nil))))(incoming(t, testAgent), struct{}{}, info, echoHandler)
 		if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != genericMessage {
 			t.Fatalf("err = %v, want Internal %q", err, genericMessage)
 		}
-		if rec.count() != before {
-			t.Error("a call the front door could not render reached the tower")
+		if e := rec.last(t); e.Stage != tollgate.StageFrontDoor || e.ReasonCode != tollgate.ReasonInternal || e.Agent.ID != testAgent.ID {
+			t.Errorf("audit record: stage %q reason %q agent %q", e.Stage, e.ReasonCode, e.Agent.ID)
 		}
 		if !strings.Contains(log.String(), "not a protobuf message") {
 			t.Errorf("log = %q, want the cause", log.String())

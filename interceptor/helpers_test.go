@@ -73,6 +73,17 @@ func (r *recorder) outcomes() []tollgate.Outcome {
 	return out
 }
 
+// last returns the last event written.
+func (r *recorder) last(tb testing.TB) audit.Event {
+	tb.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) == 0 {
+		tb.Fatal("no audit event")
+	}
+	return r.events[len(r.events)-1]
+}
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

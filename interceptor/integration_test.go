@@ -135,6 +135,17 @@ func TestErrorContract(t *testing.T) {
 			policyID: "allow_reads", msg: "Constraint violation: Parameter 'topic'", fields: []string{"topic"},
 		},
 		{
+			// Proto3 leaves an empty topic out of the wire; the front door
+			// renders it, so allowed_values still applies.
+			name: "constraint violated by a zero value",
+			call: func(ctx context.Context, c toolClient) error {
+				_, err := c.Watch(ctx, "", 3)
+				return err
+			},
+			code: codes.InvalidArgument, reason: tollgate.ReasonConstraintViolated, stage: tollgate.StageConstraints,
+			policyID: "allow_reads", msg: "Constraint violation: Parameter 'topic'", fields: []string{"topic"},
+		},
+		{
 			name: "approval denied",
 			call: func(ctx context.Context, c toolClient) error {
 				return echoHi(ContextWithIntent(ctx, intent("needs_approval", "no")), c)

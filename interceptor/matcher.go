@@ -78,10 +78,25 @@ var healthAndReflection = []string{
 	"grpc.reflection.v1alpha.ServerReflection",
 }
 
+// orca is the ORCA load-report service (xds.service.orca.v3.OpenRcaService):
+// it streams the server's load to balancers, and is no tool either.
+const orca = "xds.service.orca.v3.OpenRcaService"
+
 // MatchHealthAndReflection matches every method of the standard gRPC health
 // service and of both server reflection services.
-func MatchHealthAndReflection() Matcher {
+func MatchHealthAndReflection() Matcher { return matchServices(healthAndReflection...) }
+
+// MatchInfrastructure matches what MatchHealthAndReflection matches and the
+// ORCA load-report service (xds.service.orca.v3.OpenRcaService): the
+// services grpc-go's own tooling and load balancers call, none of them a
+// tool. grpc-go's interop suite passes through the gate only with all of
+// them let through.
+func MatchInfrastructure() Matcher {
+	return matchServices(append(slices.Clone(healthAndReflection), orca)...)
+}
+
+func matchServices(services ...string) Matcher {
 	return MatchFunc(func(_ context.Context, c CallMeta) bool {
-		return slices.Contains(healthAndReflection, c.Service)
+		return slices.Contains(services, c.Service)
 	})
 }

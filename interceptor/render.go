@@ -16,21 +16,24 @@ import (
 )
 
 // jsonOptions define the params of a request: protojson with proto field
-// names and unset fields left out. protojson's mapping applies (64-bit
-// integers are JSON strings, enums their names, bytes base64), so manifest
-// schemas describe that JSON.
-var jsonOptions = protojson.MarshalOptions{UseProtoNames: true}
+// names, and with the zero value of every field that has no presence
+// (EmitDefaultValues: "" for a string, 0, false, the first enum value, []
+// for a list, {} for a map). Proto3 cannot tell such a field's zero value
+// from unset, so it is always there and a constraint on it always runs.
+// Fields with presence (messages, optional fields, oneof members) stay
+// absent when unset. protojson's mapping applies (64-bit integers are JSON
+// strings, enums their names, bytes base64), so manifest schemas describe
+// that JSON.
+var jsonOptions = protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true}
 
 // params renders a request message as Tollgate params: the protojson text
 // (jsonOptions) parsed by tollgate.ParseParams. Rendering to text and
 // parsing it back is the largest cost of gating a call, so messages made
 // only of the plain kinds are converted directly (renderDirect), with the
-// same result; FuzzParamsMatchProtojson holds the two paths together.
-func params(msg any) (tollgate.Params, error) {
-	m, ok := msg.(proto.Message)
-	if !ok {
-		return nil, fmt.Errorf("interceptor: request is %T, not a protobuf message", msg)
-	}
+// same result; FuzzParamsMatchProtojson holds the two paths together. The
+// rendering is deterministic, so a client that sends the same message
+// again gets the same params and request hash (deferred approvals).
+func params(m proto.Message) (tollgate.Params, error) {
 	if p, ok := renderDirect(m.ProtoReflect()); ok {
 		return p, nil
 	}
@@ -44,26 +47,31 @@ func params(msg any) (tollgate.Params, error) {
 // renderDirect converts m as protojson then ParseParams would. It declines
 // (ok=false) whatever it does not reproduce exactly, leaving it to
 // protojson: anything but proto3 (required fields, extensions, groups),
-// well-known types (their JSON forms are special), maps, floats, enum
-// numbers without a name and invalid UTF-8 (which protojson refuses).
+// well-known types (their JSON forms are special), populated maps, floats
+// other than an unset zero, enum numbers without a name and invalid UTF-8
+// (which protojson refuses).
 func renderDirect(m protoreflect.Message) (p tollgate.Params, ok bool) {
 	md := m.Descriptor()
 	if md.Syntax() != protoreflect.Proto3 || strings.HasPrefix(string(md.FullName()), "google.protobuf.") {
 		return nil, false
 	}
-	// Declaration order is protojson's order; Has is what it prints.
+	// Declaration order is protojson's order.
 	fields := md.Fields()
 	p = make(tollgate.Params, 0, fields.Len())
 	for i := range fields.Len() {
 		fd := fields.Get(i)
-		if !m.Has(fd) {
-			continue
-		}
-		if fd.IsMap() {
-			return nil, false
-		}
 		var v any
-		if fd.IsList() {
+		switch {
+		case !m.Has(fd):
+			if fd.HasPresence() || fd.ContainingOneof() != nil {
+				continue // unset, and proto3 can tell
+			}
+			if v, ok = zeroValue(fd, m.Get(fd)); !ok {
+				return nil, false
+			}
+		case fd.IsMap():
+			return nil, false
+		case fd.IsList():
 			list := m.Get(fd).List()
 			items := make([]any, list.Len())
 			for j := range items {
@@ -72,12 +80,29 @@ func renderDirect(m protoreflect.Message) (p tollgate.Params, ok bool) {
 				}
 			}
 			v = items
-		} else if v, ok = renderValue(fd, m.Get(fd)); !ok {
-			return nil, false
+		default:
+			if v, ok = renderValue(fd, m.Get(fd)); !ok {
+				return nil, false
+			}
 		}
 		p = append(p, tollgate.Field{Key: fd.TextName(), Value: v})
 	}
 	return p, true
+}
+
+// zeroValue renders an unset field without presence as EmitDefaultValues
+// does: empty lists and maps, and the scalar's zero value as renderValue
+// formats it (floats aside: protojson prints a zero as 0).
+func zeroValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) (any, bool) {
+	switch {
+	case fd.IsMap():
+		return tollgate.Params{}, true
+	case fd.IsList():
+		return []any{}, true
+	case fd.Kind() == protoreflect.FloatKind || fd.Kind() == protoreflect.DoubleKind:
+		return json.Number("0"), true
+	}
+	return renderValue(fd, v)
 }
 
 // renderValue converts one singular value of field fd.

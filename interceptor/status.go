@@ -3,6 +3,9 @@ package interceptor
 import (
 	"context"
 	"errors"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -29,6 +32,7 @@ const genericMessage = "Internal error."
 //	IDENTITY_INVALID                               Unauthenticated
 //	POLICY_DENIED, NETWORK_BLOCKED, APPROVAL_DENIED PermissionDenied
 //	RATE_LIMITED                                   ResourceExhausted + RetryInfo
+//	MESSAGE_TOO_LARGE                              ResourceExhausted
 //	CIRCUIT_OPEN                                   Unavailable + RetryInfo
 //	PARAMS_INVALID, CONSTRAINT_VIOLATED            InvalidArgument + BadRequest
 //	APPROVAL_PENDING                               FailedPrecondition (approvalId in ErrorInfo)
@@ -41,6 +45,11 @@ const genericMessage = "Internal error."
 // metadata keys tool, stage, policyId, correlationId and approvalId, each
 // present when the refusal has a value for it. NETWORK_BLOCKED also carries
 // the BadRequest naming the blocked parameters.
+//
+// Messages and details are bounded (MaxMessageBytes, MaxDetailBytes,
+// MaxViolations): a description may quote the refused value, and a status
+// must fit in the headers and trailers a client accepts whatever the
+// caller sent.
 func Status(err *tollgate.Error) *status.Status {
 	code, msg, details := contract(err)
 	st := status.New(code, msg)
@@ -57,7 +66,9 @@ func Status(err *tollgate.Error) *status.Status {
 }
 
 // ConnectError maps a refusal to a Connect error with the same code,
-// message and details as Status.
+// message and details as Status. A refusal with RetryInfo also sets the
+// HTTP Retry-After header, in whole seconds rounded up, for HTTP clients
+// and proxies that know nothing of the details.
 func ConnectError(err *tollgate.Error) *connect.Error {
 	code, msg, details := contract(err)
 	ce := connect.NewError(connect.Code(code), errors.New(msg))
@@ -65,15 +76,37 @@ func ConnectError(err *tollgate.Error) *connect.Error {
 		if detail, e := connect.NewErrorDetail(d); e == nil {
 			ce.AddDetail(detail)
 		}
+		if r, ok := d.(*errdetails.RetryInfo); ok {
+			ce.Meta().Set("Retry-After", retryAfter(r.GetRetryDelay().AsDuration()))
+		}
 	}
 	return ce
 }
+
+// retryAfter is a delay as Retry-After's delay-seconds: whole seconds,
+// rounded up, so a client that waits that long is not refused again.
+func retryAfter(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+}
+
+// Bounds of what a refusal sends back. A gRPC status travels in headers
+// and trailers (grpc-go clients accept 16 KiB of them by default), and a
+// refusal may be about a value of megabytes: the client gets a clipped
+// quote, never the value.
+const (
+	MaxMessageBytes = 1024 // the status message
+	MaxDetailBytes  = 256  // each BadRequest field and description, each ErrorInfo metadata value
+	MaxViolations   = 16   // BadRequest field violations (the message lists them all, clipped)
+)
 
 // contract is the error contract table: the code, the client-safe message
 // and the details of a refusal.
 func contract(err *tollgate.Error) (codes.Code, string, []proto.Message) {
 	details := []proto.Message{errorInfo(err)}
-	msg := err.Message
+	msg := clip(err.Message, MaxMessageBytes)
 	var code codes.Code
 	switch err.Reason {
 	case tollgate.ReasonIdentityInvalid:
@@ -86,6 +119,8 @@ func contract(err *tollgate.Error) (codes.Code, string, []proto.Message) {
 	case tollgate.ReasonRateLimited:
 		code = codes.ResourceExhausted
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(err.RetryAfter)})
+	case tollgate.ReasonMessageTooLarge:
+		code = codes.ResourceExhausted
 	case tollgate.ReasonCircuitOpen:
 		code = codes.Unavailable
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(err.RetryAfter)})
@@ -117,7 +152,7 @@ func errorInfo(err *tollgate.Error) *errdetails.ErrorInfo {
 		{"approvalId", err.ApprovalID},
 	} {
 		if kv.value != "" {
-			meta[kv.key] = kv.value
+			meta[kv.key] = clip(kv.value, MaxDetailBytes)
 		}
 	}
 	return &errdetails.ErrorInfo{Reason: string(err.Reason), Domain: ErrorDomain, Metadata: meta}
@@ -127,9 +162,27 @@ func appendBadRequest(details []proto.Message, violations []tollgate.Violation) 
 	if len(violations) == 0 {
 		return details
 	}
+	violations = violations[:min(len(violations), MaxViolations)]
 	br := &errdetails.BadRequest{FieldViolations: make([]*errdetails.BadRequest_FieldViolation, len(violations))}
 	for i, v := range violations {
-		br.FieldViolations[i] = &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+		br.FieldViolations[i] = &errdetails.BadRequest_FieldViolation{
+			Field:       clip(v.Field, MaxDetailBytes),
+			Description: clip(v.Description, MaxDetailBytes),
+		}
 	}
 	return append(details, br)
+}
+
+// clip cuts s to at most n bytes, at a character boundary, marking the cut
+// with "..." (Tollgate's mark for cut summaries).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "..."
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }

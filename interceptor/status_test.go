@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 
@@ -27,6 +29,7 @@ func TestStatusContract(t *testing.T) {
 		{tollgate.Error{Reason: tollgate.ReasonApprovalDenied, Message: "m"}, codes.PermissionDenied, "m", -1, nil},
 		{tollgate.Error{Reason: tollgate.ReasonRateLimited, Message: "m", RetryAfter: 1500 * time.Millisecond}, codes.ResourceExhausted, "m", 1500 * time.Millisecond, nil},
 		{tollgate.Error{Reason: tollgate.ReasonCircuitOpen, Message: "m", RetryAfter: time.Minute}, codes.Unavailable, "m", time.Minute, nil},
+		{tollgate.Error{Reason: tollgate.ReasonMessageTooLarge, Message: "m"}, codes.ResourceExhausted, "m", -1, nil},
 		{tollgate.Error{Reason: tollgate.ReasonParamsInvalid, Message: "m", Violations: violations}, codes.InvalidArgument, "m", -1, []string{"params.url"}},
 		{tollgate.Error{Reason: tollgate.ReasonConstraintViolated, Message: "m", Violations: violations}, codes.InvalidArgument, "m", -1, []string{"params.url"}},
 		{tollgate.Error{Reason: tollgate.ReasonApprovalPending, Message: "m", ApprovalID: "a1"}, codes.FailedPrecondition, "m", -1, nil},
@@ -85,5 +88,53 @@ func TestStatusLeavesOutEmptyMetadata(t *testing.T) {
 	e := inspect(t, Status(&tollgate.Error{Reason: tollgate.ReasonInternal, Message: genericMessage, Err: errors.New("secret")}).Err())
 	if len(e.info.GetMetadata()) != 0 {
 		t.Errorf("metadata = %v, want none", e.info.GetMetadata())
+	}
+}
+
+func TestRetryAfterRoundsUp(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0", -time.Second: "0", time.Nanosecond: "1", time.Second: "1", 1500 * time.Millisecond: "2", time.Minute: "60",
+	} {
+		if got := retryAfter(d); got != want {
+			t.Errorf("retryAfter(%v) = %q, want %q", d, got, want)
+		}
+	}
+	ce := ConnectError(&tollgate.Error{Reason: tollgate.ReasonCircuitOpen, Message: "m", RetryAfter: 1500 * time.Millisecond})
+	if got := ce.Meta().Get("Retry-After"); got != "2" {
+		t.Errorf("CIRCUIT_OPEN Retry-After = %q, want 2", got)
+	}
+	if got := ConnectError(&tollgate.Error{Reason: tollgate.ReasonPolicyDenied, Message: "m"}).Meta().Get("Retry-After"); got != "" {
+		t.Errorf("POLICY_DENIED Retry-After = %q, want none", got)
+	}
+}
+
+// Every part of a refusal the client sees is bounded, cut at a character
+// boundary.
+func TestStatusBoundsWhatItEchoes(t *testing.T) {
+	long := strings.Repeat("é", 4096) // two bytes each: cuts land mid-character
+	violations := make([]tollgate.Violation, 40)
+	for i := range violations {
+		violations[i] = tollgate.Violation{Field: long, Description: long}
+	}
+	err := &tollgate.Error{Reason: tollgate.ReasonParamsInvalid, Stage: tollgate.StageSchema, Message: long, Tool: long, Violations: violations}
+	for stack, got := range map[string]error{"grpc": Status(err).Err(), "connect": ConnectError(err)} {
+		e := inspect(t, got)
+		if len(e.msg) > MaxMessageBytes || !utf8.ValidString(e.msg) || !strings.HasSuffix(e.msg, "...") {
+			t.Errorf("%s: message of %d bytes, valid UTF-8 %v", stack, len(e.msg), utf8.ValidString(e.msg))
+		}
+		if tool := e.info.GetMetadata()["tool"]; len(tool) > MaxDetailBytes || !utf8.ValidString(tool) {
+			t.Errorf("%s: tool of %d bytes", stack, len(tool))
+		}
+		if n := len(e.bad.GetFieldViolations()); n != MaxViolations {
+			t.Errorf("%s: %d violations, want %d", stack, n, MaxViolations)
+		}
+		for _, v := range e.bad.GetFieldViolations() {
+			if len(v.GetField()) > MaxDetailBytes || len(v.GetDescription()) > MaxDetailBytes || !utf8.ValidString(v.GetDescription()) {
+				t.Errorf("%s: violation of %d+%d bytes", stack, len(v.GetField()), len(v.GetDescription()))
+			}
+		}
+	}
+	if got := clip("short", MaxDetailBytes); got != "short" {
+		t.Errorf("clip cut a short string: %q", got)
 	}
 }

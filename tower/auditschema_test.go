@@ -19,8 +19,8 @@ import (
 	"github.com/tollgate-go/tollgate/ratelimit"
 )
 
-// Every line the pipeline writes — executed, refused at each kind of stage,
-// failed — matches the published schema in specs/jsonschema.
+// Every line the pipeline writes — executed, refused at each kind of stage
+// (a front door's included), failed — matches the published schema in specs/jsonschema.
 func TestAuditLinesMatchPublishedSchema(t *testing.T) {
 	schema := compileAuditSchema(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
@@ -41,6 +41,9 @@ func TestAuditLinesMatchPublishedSchema(t *testing.T) {
 	_, _ = tw.Execute(ctx, agent, intent, req("mock:run"), ok)                                                            // identity refused
 	_, _ = tw.Execute(ctx, signed, intent, req("api:write_file", tollgate.Field{Key: "path", Value: "/etc"}), ok)         // schema refused
 	_, _ = tw.Execute(ctx, signed, intent, req("mock:write"), func(context.Context) (any, error) { return nil, errTool }) // failed
+	// refused by a front door
+	_ = tw.Refuse(ctx, Call{Credentials: identity.Credentials{Claimed: signed}, Intent: intent, Request: req("mock:run")},
+		&tollgate.Error{Reason: tollgate.ReasonMessageTooLarge, Message: "Message too large."})
 	if err := sink.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +65,8 @@ func TestAuditLinesMatchPublishedSchema(t *testing.T) {
 			t.Errorf("line %d does not match specs/jsonschema/audit_event.schema.json: %v\n%s", lines, err, sc.Bytes())
 		}
 	}
-	if lines != 7 {
-		t.Errorf("audit lines = %d, want 7", lines)
+	if lines != 8 {
+		t.Errorf("audit lines = %d, want 8", lines)
 	}
 }
 

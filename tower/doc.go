@@ -12,7 +12,8 @@
 //     comes from the manifest, never from the caller; a tool the manifest
 //     does not know has effect "unknown" and is denied.
 //   - Every exit is audited, including refusals before the policy stage,
-//     panics in stages or tools, and cancellations.
+//     panics in stages or tools, cancellations, and the refusals a front
+//     door makes on its own (Refuse: after identity, at stage "frontdoor").
 //   - An "authorized" record is written before the tool runs; if that write
 //     fails the call is refused, so nothing runs unrecorded.
 //   - A panic anywhere becomes an INTERNAL (stage) or TOOL_FAILED (tool)

@@ -63,12 +63,18 @@ func (t *Tower) start(ctx context.Context, call Call) *flight {
 
 // decideSafely runs decide, turning a cancelled context or a panic in any
 // stage into a refusal rather than an unaudited crash.
-func (f *flight) decideSafely(dryRun bool) (err *tollgate.Error) {
+func (f *flight) decideSafely(dryRun bool) *tollgate.Error {
 	if ctxErr := f.ctx.Err(); ctxErr != nil {
 		f.resolve()
 		f.hashOnce()
 		return f.canceled(ctxErr)
 	}
+	return f.safely(func() *tollgate.Error { return f.decide(dryRun) })
+}
+
+// safely runs stages, turning a panic in any of them into an INTERNAL
+// refusal by the stage that was running.
+func (f *flight) safely(stages func() *tollgate.Error) (err *tollgate.Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f.t.log.Error("tollgate: panic in a pipeline stage", "tool", f.req.Tool, "correlation_id", f.correlationID, "panic", p, "stack", string(debug.Stack()))
@@ -76,7 +82,7 @@ func (f *flight) decideSafely(dryRun bool) (err *tollgate.Error) {
 			err = f.block(f.stage, tollgate.ReasonInternal, "Internal error in the pipeline.", internalMessage)
 		}
 	}()
-	return f.decide(dryRun)
+	return stages()
 }
 
 // hashOnce computes the request hash if the pipeline stopped before

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -147,7 +146,7 @@ func (g *gateway) routes(t *tower.Tower) {
 
 	mux := http.NewServeMux()
 	mux.Handle(ticketsv1connect.NewTicketServiceHandler(connectDesk{g.desk},
-		connect.WithInterceptors(interceptor.NewConnectInterceptor(t, notTools))))
+		interceptor.ConnectHandlerOptions(t, notTools))) // with a 4 MiB read limit
 	g.handler = grpcOrConnect(g.grpc, mux)
 }
 
