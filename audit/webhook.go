@@ -83,7 +83,8 @@ func (w *Webhook) Emit(_ context.Context, e *Event) error {
 	if !w.outcomes[e.Outcome] {
 		return nil
 	}
-	if err := w.sender.Send(w.redactor.Event(e).AppendJSON(nil)); errors.Is(err, webhook.ErrClosed) {
+	// Bounded like a file record: a refusal of a huge call alerts too.
+	if err := w.sender.Send(appendRecord(nil, e, w.redactor, DefaultMaxValueSize)); errors.Is(err, webhook.ErrClosed) {
 		return ErrClosed
 	}
 	return nil // sent, or dropped and counted
