@@ -111,3 +111,45 @@ func TestAppendJSONReproducesTollgate14Lines(t *testing.T) {
 		t.Fatalf("Read: %v after %d of %d lines", err, i, len(want))
 	}
 }
+
+// Through a FileSink that redacts by value, bounds records and signs
+// checkpoints, every Tollgate 1.4 record keeps its line byte for byte
+// (before the chain keys): checkpoints only add lines, and the value
+// redactor finds nothing to hide in Tollgate's own logs.
+func TestFileSinkKeepsTollgateLayoutWithCheckpoints(t *testing.T) {
+	s, f, _ := ckptSink(t, nil, WithCheckpointEvery(5, 0))
+	var want []string
+	for _, c := range compatLogs {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Read(bytes.NewReader(data), func(r *Record) error {
+			want = append(want, string(r.AppendJSON(nil)))
+			return s.Emit(ctx, &r.Event)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(f.bytes()), "\n"), "\n") {
+		if !isCheckpoint([]byte(l)) {
+			got = append(got, l[:strings.LastIndex(l, `, "seq": `)]+"}")
+		}
+	}
+	if len(got) != 44 || len(want) != 44 {
+		t.Fatalf("%d lines written, %d read; want 44", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("record %d:\n got %s\nwant %s", i+1, got[i], want[i])
+		}
+	}
+	if sum, err := VerifyCheckpoints(bytes.NewReader(f.bytes()), ckptPub); err != nil || sum.Checkpoints != 9 {
+		t.Errorf("VerifyCheckpoints = %+v, %v", sum, err)
+	}
+}

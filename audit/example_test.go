@@ -63,6 +63,14 @@ func ExampleRedactor() {
 	// [{url [REDACTED]} {headers [{X-Api-Key k} {Accept */*}]} {keyboard qwerty}]
 }
 
+func ExampleRedactor_Text() {
+	fmt.Println(audit.DefaultRedactor.Text("migrate postgres://admin:S3cretPw@db/prod with Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"))
+	fmt.Println(audit.DefaultRedactor.Text("close ticket T-1234 for alice"))
+	// Output:
+	// migrate postgres://admin:[REDACTED]@db/prod with Bearer [REDACTED]
+	// close ticket T-1234 for alice
+}
+
 func ExampleComposite() {
 	file := audit.SinkFunc(func(_ context.Context, e *audit.Event) error {
 		return fmt.Errorf("disk full")
