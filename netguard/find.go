@@ -180,22 +180,27 @@ func unwrap(s string) (start, end int) {
 
 // scan finds every run of two or more slashes (either way round) and reads
 // a URL at each one that follows a scheme's colon or starts a reference.
+// Runs are found by searching for "//" and for '\', not for every '/',
+// so the path of a URL costs little.
 func (f *finder) scan(s string, u *URL, fn func(string, error)) {
-	fwd, back := -1, -1 // next '/' and '\' at or after i, found lazily
+	dbl, back := -1, -1 // next "//" and '\' at or after i, found lazily
 	for i := 0; i < len(s) && !f.stopped; {
-		if fwd < i {
-			if fwd = indexFrom(s, '/', i); fwd < 0 {
-				fwd = len(s)
+		if dbl < i {
+			if dbl = indexFrom(s, "//", i); dbl < 0 {
+				dbl = len(s)
 			}
 		}
 		if back < i {
-			if back = indexFrom(s, '\\', i); back < 0 {
+			if back = indexFrom(s, `\`, i); back < 0 {
 				back = len(s)
 			}
 		}
-		p := min(fwd, back)
+		p := min(dbl, back)
 		if p == len(s) {
 			return
+		}
+		for p > i && s[p-1] == '/' {
+			p-- // the run began before the backslash: "http:/\h"
 		}
 		n := countSlashes(s[p:])
 		i = p + n
@@ -209,8 +214,8 @@ func (f *finder) scan(s string, u *URL, fn func(string, error)) {
 	}
 }
 
-func indexFrom(s string, c byte, i int) int {
-	if j := strings.IndexByte(s[i:], c); j >= 0 {
+func indexFrom(s, sub string, i int) int {
+	if j := strings.Index(s[i:], sub); j >= 0 {
 		return i + j
 	}
 	return -1
@@ -295,24 +300,27 @@ func isSchemeByte(c byte) bool {
 func urlEnd(s string, i int) (end, stop int) {
 	var open, closed [3]int // (), [], {}
 	stop = len(s)
+scan:
 	for j := i; j < len(s); j++ {
 		c := s[j]
-		if c <= ' ' || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '`' {
+		if urlByte[c] == plain {
+			continue
+		}
+		switch k := urlByte[c]; {
+		case k == stops:
 			stop = j
-			break
-		}
-		if k := strings.IndexByte("([{", c); k >= 0 {
-			open[k]++
-		} else if k := strings.IndexByte(")]}", c); k >= 0 {
-			closed[k]++
-		}
-		if c >= utf8.RuneSelf {
+			break scan
+		case k == multibyte:
 			r, size := utf8.DecodeRuneInString(s[j:])
 			if unicode.IsSpace(r) {
 				stop = j
-				break
+				break scan
 			}
 			j += size - 1
+		case k >= opens && k < opens+3:
+			open[k-opens]++
+		default:
+			closed[k-closes]++
 		}
 	}
 	end = stop
@@ -339,6 +347,31 @@ func urlEnd(s string, i int) (end, stop int) {
 	return end, stop
 }
 
+// Classes of bytes for urlEnd.
+const (
+	plain = iota
+	stops
+	multibyte
+	opens  // '(', '[', '{'
+	closes = opens + 3
+)
+
+var urlByte = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c <= ' ' || c == 0x7f || strings.IndexByte("\"<>`", byte(c)) >= 0:
+			t[c] = stops
+		case c >= utf8.RuneSelf:
+			t[c] = multibyte
+		case strings.IndexByte("([{", byte(c)) >= 0:
+			t[c] = opens + uint8(strings.IndexByte("([{", byte(c)))
+		case strings.IndexByte(")]}", byte(c)) >= 0:
+			t[c] = closes + uint8(strings.IndexByte(")]}", byte(c)))
+		}
+	}
+	return t
+}()
+
 // unescapeSlashes turns JSON's escaped "\/" into "/".
 func unescapeSlashes(s string) string {
 	if !strings.Contains(s, `\/`) {
@@ -350,6 +383,9 @@ func unescapeSlashes(s string) string {
 // jsonStrings returns every string (keys included) of s when s is one or
 // more JSON values that start with '{', '[' or '"'.
 func jsonStrings(s string) ([]string, bool) {
+	if s == "" || s[0] != '{' && s[0] != '[' && s[0] != '"' && s[0] > ' ' {
+		return nil, false
+	}
 	t := strings.TrimLeft(s, " \t\r\n")
 	if t == "" || t[0] != '{' && t[0] != '[' && t[0] != '"' {
 		return nil, false

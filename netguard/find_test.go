@@ -49,6 +49,7 @@ func TestFindURLs(t *testing.T) {
 		// Backslashes and JSON-escaped slashes.
 		// Python reads no host here, WHATWG evil.com: refused.
 		"go to https:\\\\evil.com\\x now":   {"https:\\\\evil.com\\x ERR"},
+		`see http:/\evil.com/ now`:          {`http:/\evil.com/ -> http://evil.com/`},
 		`text http:\/\/127.0.0.1\/a more`:   {`http:\/\/127.0.0.1\/a -> http://127.0.0.1/a`},
 		`bad http://a.com\@evil.com/ there`: {`http://a.com\@evil.com/ ERR`},
 		// Scheme-relative references that name a host.
