@@ -135,6 +135,17 @@ func TestErrorContract(t *testing.T) {
 			policyID: "allow_reads", msg: "Constraint violation: Parameter 'topic'", fields: []string{"topic"},
 		},
 		{
+			// An empty url is rendered as "", which required accepts and
+			// minLength refuses.
+			name: "params invalid: an empty string",
+			call: func(ctx context.Context, c toolClient) error {
+				_, err := c.Fetch(ctx, "")
+				return err
+			},
+			code: codes.InvalidArgument, reason: tollgate.ReasonParamsInvalid, stage: tollgate.StageSchema,
+			policyID: "allow_reads", msg: "Tool call denied: Parameter validation failed", fields: []string{"url"},
+		},
+		{
 			// Proto3 leaves an empty topic out of the wire; the front door
 			// renders it, so allowed_values still applies.
 			name: "constraint violated by a zero value",
