@@ -47,12 +47,14 @@ func WithToolNames(names map[string]string) Option {
 }
 
 // WithPassThrough lets the calls m matches reach their handler without being
-// gated or audited: health checks and reflection, never tools. Without it
+// gated or audited: health checks, reflection and ORCA load reports
+// (MatchInfrastructure), never tools. Without it
 // every method is gated, and a method the manifest lacks is denied.
 func WithPassThrough(m Matcher) Option { return func(o *serverOptions) { o.passThrough = m } }
 
-// WithLogger sets where the interceptor logs the few refusals it makes on its
-// own, before the tower sees the call (a request that is not a protobuf
-// message, a method whose request type is not registered, a missing tower).
+// WithLogger sets where the interceptor logs the internal errors behind the
+// few refusals it makes on its own (a request that is not a protobuf
+// message, a method whose request type is not registered, a missing
+// tower); the tower audits them too, when there is one.
 // Default: slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *serverOptions) { o.log = l } }
