@@ -292,7 +292,9 @@ func (v *JWTVerifier) checkLifetime(c *Claims) error {
 		}
 		return nil
 	}
-	if left := c.ExpiresAt.Sub(v.now()); left > v.maxLifetime+v.skew {
+	// left − skew, not max + skew: the sum overflows for a maximum near
+	// the largest Duration, and the validator has refused left < −skew.
+	if left := c.ExpiresAt.Sub(v.now()); left-v.skew > v.maxLifetime {
 		return fmt.Errorf(`token has no "iat" and expires in %v, over the %v maximum lifetime (WithMaxTokenLifetime)`, left.Round(time.Second), v.maxLifetime)
 	}
 	return nil

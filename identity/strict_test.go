@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -204,6 +205,8 @@ func TestJWTVerifierMaxLifetime(t *testing.T) {
 		{"no iat, a year", noIat(365 * day), nil, `token has no "iat"`},
 		{"iat, 25h, raised maximum", withIat(t0, 25*time.Hour), []identity.JWTOption{identity.WithMaxTokenLifetime(25 * time.Hour)}, ""},
 		{"no iat, 25h, raised maximum", noIat(25 * time.Hour), []identity.JWTOption{identity.WithMaxTokenLifetime(25 * time.Hour)}, ""},
+		{"no iat, a year, largest maximum", noIat(365 * day), []identity.JWTOption{identity.WithMaxTokenLifetime(math.MaxInt64)}, ""},
+		{"iat, a year, largest maximum", withIat(t0, 365*day), []identity.JWTOption{identity.WithMaxTokenLifetime(math.MaxInt64)}, ""},
 		{"iat, 10m, lowered maximum", withIat(t0, 10*time.Minute), []identity.JWTOption{identity.WithMaxTokenLifetime(5 * time.Minute)}, "over the 5m0s maximum"},
 	} {
 		for source, keys := range keySources(t) {
