@@ -40,6 +40,9 @@ func TestTextRedactsSecretsByValue(t *testing.T) {
 		{"getUserAccountInformation2 OrderService/CreateOrderRequestV2", "getUserAccountInformation2 OrderService/CreateOrderRequestV2"},
 		{"remove stale files from the task-queue", "remove stale files from the task-queue"},
 		{"https://example.com/a/b?x=1#frag", "https://example.com/a/b?x=1#frag"},
+		{"export /srv/exports/2026/02 and /api/v2/users/12345/orders/67890", "export /srv/exports/2026/02 and /api/v2/users/12345/orders/67890"},
+		{"img_20240101_123456_HDR_v2_final us-east-1/i-0abcd1234efgh5678", "img_20240101_123456_HDR_v2_final us-east-1/i-0abcd1234efgh5678"},
+		{"arn:aws:s3:::my-bucket-2026/logs/app01 at 2026-02-05T03:31:26.550942", "arn:aws:s3:::my-bucket-2026/logs/app01 at 2026-02-05T03:31:26.550942"},
 	} {
 		if got := DefaultRedactor.Text(c.in); got != c.want {
 			t.Errorf("Text(%q)\n got %q\nwant %q", c.in, got, c.want)
@@ -111,4 +114,12 @@ func FuzzRedactText(f *testing.F) {
 			t.Fatalf("planted token survives in %q", got)
 		}
 	})
+}
+
+func TestTokenStartsCoverFormats(t *testing.T) {
+	for _, f := range tokenFormats {
+		if !strings.Contains(tokenStarts, f.prefix[:1]) {
+			t.Errorf("tokenStarts lacks %q, the start of %q", f.prefix[:1], f.prefix)
+		}
+	}
 }
