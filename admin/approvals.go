@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -91,12 +92,20 @@ func (s *ApprovalService) approve(ctx context.Context, caller tollgate.Agent, re
 		a.params.Set("grant_ttl", ttl.String())
 		a.params.Set("grant_max_uses", json.Number(strconv.Itoa(int(spec.GetMaxUses()))))
 	}
-	rec, err := s.decide(ctx, caller, &a, approvals.OutcomeApproved)
+	var check func(approvals.Record) error
+	if spec != nil {
+		check = grantNeedsOneApprover
+	}
+	rec, err := s.decide(ctx, caller, &a, approvals.OutcomeApproved, check)
 	if err != nil {
 		return nil, err
 	}
 	resp := &adminv1.ApproveResponse{Approval: approvalMessage(rec, s.cfg.now(), s.cfg.redactor)}
 	summary := "approved"
+	if rec.Pending() {
+		have := len(rec.Approvers())
+		summary = fmt.Sprintf("approval %d of %d recorded; the request stays pending until %d more admin(s) approve", have, rec.Request.Required(), rec.Request.Required()-have)
+	}
 	if spec != nil {
 		g, err := s.cfg.grants.Create(ctx, grantFor(rec, ttl, int(spec.GetMaxUses())))
 		if err != nil {
@@ -134,7 +143,7 @@ func (s *ApprovalService) deny(ctx context.Context, caller tollgate.Agent, req *
 		params:       tollgate.Params{{Key: "approval_id", Value: req.GetId()}, {Key: "note", Value: req.GetNote()}},
 		approvalID:   req.GetId(),
 	}
-	rec, err := s.decide(ctx, caller, &a, approvals.OutcomeDenied)
+	rec, err := s.decide(ctx, caller, &a, approvals.OutcomeDenied, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +153,30 @@ func (s *ApprovalService) deny(ctx context.Context, caller tollgate.Agent, req *
 	return &adminv1.DenyResponse{Approval: approvalMessage(rec, s.cfg.now(), s.cfg.redactor)}, nil
 }
 
-// decide records the caller's verdict and returns the decided record. The
-// decider is always the verified caller. A refusal is audited here.
-func (s *ApprovalService) decide(ctx context.Context, caller tollgate.Agent, a *adminAction, out approvals.Outcome) (approvals.Record, error) {
+// decide records the caller's verdict and returns the record as it then
+// stands: settled, or still pending with the caller's approval counted.
+// The decider is always the verified caller; the store refuses an approval
+// by the requesting agent or its delegators (separation of duties) and a
+// second one by the same admin. check, when set, may refuse the request
+// before anything is recorded. A refusal is audited here.
+func (s *ApprovalService) decide(ctx context.Context, caller tollgate.Agent, a *adminAction, out approvals.Outcome, check func(approvals.Record) error) (approvals.Record, error) {
 	rec, err := s.store.Get(ctx, a.approvalID)
 	if err == nil {
 		a.requestHash = rec.Request.RequestHash
+		if check != nil {
+			err = check(rec)
+		}
+	}
+	if err == nil {
 		err = s.store.Decide(ctx, a.approvalID, approvals.Decision{Outcome: out, By: caller.ID, Note: a.note, At: s.cfg.now()})
 	}
 	if err == nil {
 		rec, err = s.store.Get(ctx, a.approvalID)
+	}
+	if errors.Is(err, approvals.ErrSelfApproval) {
+		s.cfg.log.WarnContext(ctx, "tollgate admin: refused an approval of the approver's own call", "approval_id", a.approvalID, "agent_id", caller.ID, "error", err)
+		s.cfg.auditSelfApproval(ctx, caller, *a)
+		return approvals.Record{}, errorf(codes.PermissionDenied, "%s made or delegated this call and cannot approve it; another admin must", caller.ID)
 	}
 	if err != nil {
 		err = s.cfg.fromStore(ctx, "decide", err)
@@ -168,7 +191,27 @@ func (s *ApprovalService) decide(ctx context.Context, caller tollgate.Agent, a *
 		{Key: "agent_id", Value: rec.Request.Agent.ID},
 		{Key: "tool", Value: rec.Request.ToolRequest.Tool},
 	}
+	if n := rec.Request.Required(); n > 1 {
+		approvers := rec.Approvers()
+		list := make([]any, len(approvers))
+		for i, by := range approvers {
+			list[i] = by
+		}
+		a.metadata = append(a.metadata,
+			tollgate.Field{Key: "approvals_required", Value: json.Number(strconv.Itoa(n))},
+			tollgate.Field{Key: "approvers", Value: list})
+	}
 	return rec, nil
+}
+
+// grantNeedsOneApprover refuses a grant with an approval that one admin
+// cannot give alone: a grant lets later calls skip approval, so it must not
+// let one admin stand in for the several a request needs.
+func grantNeedsOneApprover(rec approvals.Record) error {
+	if n := rec.Request.Required(); n > 1 {
+		return errorf(codes.FailedPrecondition, "this request needs %d approvers, so no grant can be issued with an approval; approve without a grant", n)
+	}
+	return nil
 }
 
 func (s *ApprovalService) checkGrantOnApprove(spec *adminv1.GrantOnApprove) error {

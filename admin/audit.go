@@ -23,10 +23,15 @@ import (
 //	decision       ALLOW "admin role" for an admin, DENY for anyone else;
 //	               metadata: what was decided (approval_id, outcome,
 //	               decided_by, note, and the decided call's agent_id and
-//	               tool; or the grant's fields)
-//	outcome        executed when the change was made, failed when the
-//	               store refused it (already decided, expired, not found),
-//	               blocked when the caller is not an admin
+//	               tool; approvals_required and approvers when the call
+//	               needs several; or the grant's fields)
+//	outcome        executed when the change was made (an approval short
+//	               of the number required included: it was recorded),
+//	               failed when the store refused it (already decided,
+//	               expired, already approved by this admin, not found),
+//	               blocked when the caller is not an admin, or approves a
+//	               call they made or delegated (DENY "nobody may approve a
+//	               call they made or delegated")
 //	approval_id, grant_id, request_hash
 //	               the approval and grant concerned; request_hash is the
 //	               decided call's, so the decision and the call it allowed
@@ -83,6 +88,15 @@ func (c *config) auditRefused(ctx context.Context, caller tollgate.Agent, proced
 	a := adminAction{procedure: procedure}
 	e := c.event(caller, a, tollgate.OutcomeBlocked, "refused: not an admin")
 	e.Decision = tollgate.Decision{Type: tollgate.Deny, Reason: "the admin API needs the admin role"}
+	e.Stage, e.ReasonCode = tollgate.StagePolicy, tollgate.ReasonPolicyDenied
+	c.emit(ctx, e)
+}
+
+// auditSelfApproval records an admin trying to approve a call they made
+// or delegated: refused, whatever their role, for separation of duties.
+func (c *config) auditSelfApproval(ctx context.Context, caller tollgate.Agent, a adminAction) {
+	e := c.event(caller, a, tollgate.OutcomeBlocked, "refused: the approver made or delegated the call")
+	e.Decision = tollgate.Decision{Type: tollgate.Deny, Reason: "nobody may approve a call they made or delegated"}
 	e.Stage, e.ReasonCode = tollgate.StagePolicy, tollgate.ReasonPolicyDenied
 	c.emit(ctx, e)
 }

@@ -54,7 +54,18 @@ func approvalMessage(rec approvals.Record, now time.Time, r *audit.Redactor) *ad
 		DecidedAt:   timestamp(rec.DecidedAt),
 		Note:        text(rec.Note),
 		UsedAt:      timestamp(rec.UsedAt),
+
+		ApprovalsRequired: int32(req.Required()),
+		Decisions:         decisionMessages(rec.Decisions),
 	}
+}
+
+func decisionMessages(list []approvals.Decision) []*adminv1.Decision {
+	out := make([]*adminv1.Decision, len(list))
+	for i, d := range list {
+		out[i] = &adminv1.Decision{By: text(d.By), Outcome: outcomeMessage(d.Outcome), Note: text(d.Note), At: timestamp(d.At)}
+	}
+	return out
 }
 
 func outcomeMessage(o approvals.Outcome) adminv1.Outcome {

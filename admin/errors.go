@@ -33,11 +33,16 @@ const internalMessage = "internal error; see the server log"
 // message for the refusals it documents, a generic one otherwise.
 func (c *config) fromStore(ctx context.Context, op string, err error) error {
 	var code codes.Code
+	var re *rpcError
 	switch {
+	case errors.As(err, &re): // a refusal of our own, made before the store was asked
+		return err
 	case errors.Is(err, approvals.ErrNotFound):
 		code = codes.NotFound
-	case errors.Is(err, approvals.ErrAlreadyDecided), errors.Is(err, approvals.ErrExpired):
+	case errors.Is(err, approvals.ErrAlreadyDecided), errors.Is(err, approvals.ErrExpired), errors.Is(err, approvals.ErrDuplicateApprover):
 		code = codes.FailedPrecondition
+	case errors.Is(err, approvals.ErrSelfApproval):
+		code = codes.PermissionDenied
 	case errors.Is(err, approvals.ErrInvalidDecision), errors.Is(err, grants.ErrInvalidGrant), errors.Is(err, grants.ErrExists):
 		code = codes.InvalidArgument
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

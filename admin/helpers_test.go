@@ -70,7 +70,7 @@ func (r *recorder) all() []audit.Event {
 // and bob (not), served on 127.0.0.1 over grpc-go and connect-go.
 type env struct {
 	t         *testing.T
-	store     *approvals.MemoryStore
+	store     approvals.Store
 	grants    *grants.Memory
 	audit     *recorder
 	logs      *bytes.Buffer
@@ -85,7 +85,13 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...Option) *env {
 	t.Helper()
-	e := &env{t: t, store: approvals.NewMemoryStore(), grants: grants.NewMemory(), audit: &recorder{}, logs: &bytes.Buffer{}, ticks: make(chan time.Time)}
+	return newEnvWith(t, approvals.NewMemoryStore(), opts...)
+}
+
+// newEnvWith is newEnv over the given approvals store.
+func newEnvWith(t *testing.T, store approvals.Store, opts ...Option) *env {
+	t.Helper()
+	e := &env{t: t, store: store, grants: grants.NewMemory(), audit: &recorder{}, logs: &bytes.Buffer{}, ticks: make(chan time.Time)}
 	e.now.Store(start.UnixNano())
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -96,7 +102,9 @@ func newEnv(t *testing.T, opts ...Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := identity.NewJWTVerifier(keys, identity.WithAudience(adminAudience))
+	// Tokens are minted and verified on the test clock, so that tests can
+	// let them expire without waiting.
+	verifier, err := identity.NewJWTVerifier(keys, identity.WithAudience(adminAudience), identity.WithClock(e.clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +168,7 @@ func (e *env) tokens(agent tollgate.Agent) func(context.Context) (string, error)
 
 func (e *env) tokensFor(agent tollgate.Agent, audience string) func(context.Context) (string, error) {
 	e.t.Helper()
-	s, err := identity.NewSigner(e.key, identity.KeyID(e.key.Public().(ed25519.PublicKey)), agent, identity.WithAudience(audience))
+	s, err := identity.NewSigner(e.key, identity.KeyID(e.key.Public().(ed25519.PublicKey)), agent, identity.WithAudience(audience), identity.WithClock(e.clock))
 	if err != nil {
 		e.t.Fatal(err)
 	}
