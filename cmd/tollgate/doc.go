@@ -10,7 +10,7 @@
 //	tollgate manifest sign FILE (--key PRIV | --hmac-secret-env VAR) [--out SIG]
 //	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
 //	tollgate manifest hash FILE
-//	tollgate audit verify FILE
+//	tollgate audit verify FILE [--pub PREFIX.pub | --jwks FILE]
 //	tollgate approvals list|show ID|approve ID [--note N] [--grant-ttl D --grant-max-uses N]|deny ID [--note N] --addr HOST:PORT [--protocol connect|grpc] [--insecure] [--token-file F]
 //	tollgate grants add --agent A --tool T --ttl D [--effect E] [--action X] [--resource-type R] [--max-uses N] [--reason R]|list [--agent A] [--all]|revoke ID --addr HOST:PORT
 //	tollgate version
@@ -23,7 +23,7 @@
 // release flow with Ed25519 (and Tollgate's HMAC .sig for compatibility);
 // identity mint and inspect sign and check the agent tokens that
 // identity.NewJWTVerifier accepts; audit verify checks an audit log's hash
-// chain; approvals and grants talk to a running gateway's admin API
+// chain and, with a key, its signed checkpoints; approvals and grants talk to a running gateway's admin API
 // (package admin) with an admin token from --token-file or
 // $TOLLGATE_ADMIN_TOKEN.
 //
