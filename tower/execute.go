@@ -104,6 +104,7 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 	f.outcome = tollgate.OutcomeAuthorized
 	if err := f.write(nil, ""); err != nil {
 		// Nothing may run unrecorded.
+		f.t.auditFailures.Add(1)
 		f.t.log.Error("tollgate: audit write failed; refusing the call", "tool", f.req.Tool, "correlation_id", f.correlationID, "error", err)
 		e := f.refuse(tollgate.StageAudit, tollgate.ReasonInternal, internalMessage)
 		e.Err = err
@@ -164,11 +165,21 @@ func (f *flight) finishBreaker(o breaker.Outcome) {
 	}
 }
 
-// emit writes the audit record for the call's end; a failure is logged,
-// since the caller's result (or refusal) stands either way.
+// emit writes the audit record for the call's end. A failure never goes
+// unnoticed: it is logged, counted (Tower.AuditFailures) and, for a
+// refusal, joined to the refusal's internal cause so the front door's log
+// carries it too. The caller's result or refusal stands: the refusal is
+// already the safe outcome, and replacing it with INTERNAL would hide an
+// approval id or retry delay the caller needs.
 func (f *flight) emit(refusal *tollgate.Error, summary string) {
-	if err := f.write(refusal, summary); err != nil {
-		f.t.log.Error("tollgate: audit write failed", "tool", f.req.Tool, "correlation_id", f.correlationID, "outcome", f.outcome, "error", err)
+	err := f.write(refusal, summary)
+	if err == nil {
+		return
+	}
+	f.t.auditFailures.Add(1)
+	f.t.log.Error("tollgate: audit write failed", "tool", f.req.Tool, "correlation_id", f.correlationID, "outcome", f.outcome, "error", err)
+	if refusal != nil {
+		refusal.Err = errors.Join(refusal.Err, fmt.Errorf("audit write failed: %w", err))
 	}
 }
 

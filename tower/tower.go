@@ -48,7 +48,14 @@ type Tower struct {
 	newID    func() string
 	summary  func(any) string
 	log      *slog.Logger
+
+	auditFailures atomic.Uint64
 }
+
+// AuditFailures returns how many audit records this Tower failed to write:
+// outcome and refusal records (a failed pre-execution record refuses the
+// call and is counted too). Alert on any increase.
+func (t *Tower) AuditFailures() uint64 { return t.auditFailures.Load() }
 
 // Option configures a Tower.
 type Option func(*Tower)

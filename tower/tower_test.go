@@ -313,6 +313,40 @@ func TestAuditFailureBeforeExecutionRefuses(t *testing.T) {
 	}
 }
 
+func TestAuditFailureIsCounted(t *testing.T) {
+	tw, rec := newTower(t, &Config{Policy: fixed(tollgate.Deny)})
+	rec.fail = func(*audit.Event) error { return errors.New("disk full") }
+	_, err := tw.Execute(context.Background(), agent, intent, req("mock:run"), ok)
+	te := wantRefusal(t, err, tollgate.ReasonPolicyDenied)
+	// The refusal stands for the caller; the failed write is surfaced in
+	// its internal cause (logged by the front door) and counted.
+	if te.Err == nil || !strings.Contains(te.Err.Error(), "disk full") || strings.Contains(te.Message, "disk") {
+		t.Errorf("refusal = %+v, want the audit failure in Err only", te)
+	}
+	if n := tw.AuditFailures(); n != 1 {
+		t.Errorf("AuditFailures after a failed refusal record = %d, want 1", n)
+	}
+
+	tw2, rec2 := newTower(t, &Config{Policy: fixed(tollgate.Allow)})
+	rec2.fail = func(*audit.Event) error { return errors.New("disk full") }
+	_, _ = tw2.Execute(context.Background(), agent, intent, req("mock:run"), ok)
+	if n := tw2.AuditFailures(); n != 1 {
+		t.Errorf("AuditFailures after a failed authorized record = %d, want 1", n)
+	}
+	rec2.fail = func(e *audit.Event) error {
+		if e.Outcome == tollgate.OutcomeExecuted {
+			return errors.New("disk full")
+		}
+		return nil
+	}
+	if _, err := tw2.Execute(context.Background(), agent, intent, req("mock:run"), ok); err != nil {
+		t.Fatalf("a failed outcome record must not change the tool's result: %v", err)
+	}
+	if n := tw2.AuditFailures(); n != 2 {
+		t.Errorf("AuditFailures after a failed outcome record = %d, want 2", n)
+	}
+}
+
 func TestPanicsBecomeAuditedErrors(t *testing.T) {
 	tw, rec := newTower(t, &Config{Policy: fixed(tollgate.Allow)})
 	_, err := tw.Execute(context.Background(), agent, intent, req("mock:run"), func(context.Context) (any, error) {
