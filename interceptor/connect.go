@@ -26,7 +26,9 @@ import (
 // Connect does not show interceptors the TLS connection; wrap the HTTP
 // handler with TLSHandler when a verifier reads client certificates.
 // connect-go reads requests of any size unless told otherwise: prefer
-// ConnectHandlerOptions, which also sets a read limit.
+// ConnectHandlerOptions, which also sets a read limit, with ConnectHandler,
+// which also audits the unary requests connect-go refuses before any
+// interceptor runs.
 func NewConnectInterceptor(t *tower.Tower, opts ...Option) connect.Interceptor {
 	return &connectServer{g: newGate(t, opts)}
 }
@@ -38,22 +40,27 @@ func NewConnectInterceptor(t *tower.Tower, opts ...Option) connect.Interceptor {
 const DefaultReadMaxBytes = 4 << 20
 
 // ConnectHandlerOptions returns what a gated Connect handler needs: the
-// front door (NewConnectInterceptor(t, opts...)) and a read limit of
-// DefaultReadMaxBytes per message. A later connect.WithReadMaxBytes
-// changes the limit:
+// front door (NewConnectInterceptor(t, opts...)), a read limit of
+// DefaultReadMaxBytes per message, and a request gate that lets
+// ConnectHandler audit the unary requests connect-go refuses before the
+// interceptor runs. A later connect.WithReadMaxBytes changes the limit:
 //
-//	ticketsv1connect.NewTicketServiceHandler(svc,
+//	mux.Handle(ticketsv1connect.NewTicketServiceHandler(svc,
 //		interceptor.ConnectHandlerOptions(gate, skip),
-//		connect.WithReadMaxBytes(16<<20))
+//		connect.WithReadMaxBytes(16<<20)))
+//	srv := &http.Server{Handler: interceptor.ConnectHandler(mux)}
 //
-// A streaming message over the limit is refused as MESSAGE_TOO_LARGE and
-// audited. connect-go reads a unary request before any interceptor runs,
-// so an oversized unary request is refused by connect-go itself
-// (ResourceExhausted) without reaching the tower, as grpc-go does.
+// A message over the limit is refused as MESSAGE_TOO_LARGE and audited: a
+// streaming message by the interceptor, a unary request (which connect-go
+// reads before any interceptor runs) by ConnectHandler. Without
+// ConnectHandler, connect-go's refusal of a unary request is not audited,
+// and the front door logs a warning once.
 func ConnectHandlerOptions(t *tower.Tower, opts ...Option) connect.HandlerOption {
+	g := newGate(t, opts)
 	return connect.WithHandlerOptions(
 		connect.WithReadMaxBytes(DefaultReadMaxBytes),
-		connect.WithInterceptors(NewConnectInterceptor(t, opts...)),
+		connect.WithInterceptors(&connectServer{g: g}),
+		connect.WithRequestGate(g.connectOpened),
 	)
 }
 
@@ -65,6 +72,7 @@ func (s *connectServer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if spec.IsClient {
 			return next(ctx, req)
 		}
+		reachedConnect(ctx)
 		meta := newCallMeta(spec.Procedure, Unary)
 		if s.g.passes(ctx, meta) {
 			return next(ctx, req)

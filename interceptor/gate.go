@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -19,6 +20,9 @@ type gate struct {
 	o      serverOptions
 	types  inputTypes
 	agents agentCache
+	// unwrapped warns once that a Connect handler is not wrapped with
+	// ConnectHandler.
+	unwrapped sync.Once
 }
 
 func newGate(t *tower.Tower, opts []Option) *gate {

@@ -138,14 +138,11 @@ func (connectService) Chat(ctx context.Context, s *connect.BidiStream[testv1.Cha
 }
 
 // startGRPC serves the test service (and the standard health service) on
-// loopback TCP behind the gRPC interceptors.
+// loopback TCP behind the gRPC front door (ServerOptions).
 func startGRPC(tb testing.TB, tw *tower.Tower, opts ...Option) string {
 	tb.Helper()
 	lis := listen(tb)
-	s := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(tw, opts...)),
-		grpc.ChainStreamInterceptor(StreamServerInterceptor(tw, opts...)),
-	)
+	s := grpc.NewServer(ServerOptions(tw, opts...)...)
 	testv1.RegisterToolServiceServer(s, grpcService{})
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	go func() { _ = s.Serve(lis) }()
@@ -154,13 +151,14 @@ func startGRPC(tb testing.TB, tw *tower.Tower, opts ...Option) string {
 }
 
 // startConnect serves the test service with connect-go on loopback TCP
-// (HTTP/1.1 and h2c) behind the Connect interceptor.
+// (HTTP/1.1 and h2c) behind the Connect front door (ConnectHandlerOptions,
+// ConnectHandler).
 func startConnect(tb testing.TB, tw *tower.Tower, opts ...Option) string {
 	tb.Helper()
 	lis := listen(tb)
 	mux := http.NewServeMux()
-	mux.Handle(testv1connect.NewToolServiceHandler(connectService{}, connect.WithInterceptors(NewConnectInterceptor(tw, opts...))))
-	srv := &http.Server{Handler: mux, Protocols: serverProtocols()}
+	mux.Handle(testv1connect.NewToolServiceHandler(connectService{}, ConnectHandlerOptions(tw, opts...)))
+	srv := &http.Server{Handler: ConnectHandler(mux), Protocols: serverProtocols()}
 	go func() { _ = srv.Serve(lis) }()
 	tb.Cleanup(func() { _ = srv.Close() })
 	return "http://" + lis.Addr().String()
