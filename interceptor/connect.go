@@ -181,7 +181,7 @@ type tlsKey struct{}
 // NewConnectInterceptor, which Connect does not give interceptors. Wrap the
 // Connect handler or the mux with it when a verifier reads client
 // certificates; without it Credentials.TLS is nil and such a verifier
-// refuses every call.
+// refuses every call. ConnectHandler does this too.
 func TLSHandler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil {

@@ -74,8 +74,20 @@
 // streaming message over the read limit (MESSAGE_TOO_LARGE), a request type
 // it cannot find (INTERNAL). They go through tower.Tower.Refuse, so the
 // caller is verified and the refusal audited at stage "frontdoor" like any
-// other exit. A unary request over the limit is refused by grpc-go or
-// connect-go before any interceptor runs, and is not audited.
+// other exit. grpc-go and connect-go read a unary request before any
+// interceptor runs, so they answer a unary request over the limit, or one
+// that does not decompress or decode, themselves; StatsHandler (grpc-go)
+// and ConnectHandler (connect-go) see such calls end and audit them the
+// same way (MESSAGE_TOO_LARGE, PARAMS_INVALID).
+//
+// # Installing
+//
+// ServerOptions installs the grpc-go front door: both interceptors and
+// StatsHandler. ConnectHandlerOptions installs the Connect front door on a
+// handler, with a read limit; wrap the handler, or the mux serving it, with
+// ConnectHandler. The parts alone (UnaryServerInterceptor,
+// StreamServerInterceptor, NewConnectInterceptor) gate every call, but
+// leave unary requests the library refuses unaudited.
 //
 // # Read limits
 //
@@ -85,22 +97,21 @@
 //
 // # Chaining
 //
-// Put the Tollgate interceptor after observability (logging, metrics,
+// ServerOptions chains its interceptors after those of the options before
+// it. Put the Tollgate interceptor after observability (logging, metrics,
 // tracing), so refusals are logged and measured like any other error, and
 // after a recovery interceptor, which is then the outermost: it catches
 // panics in the interceptors themselves. A handler's panic never reaches
 // recovery: the tower recovers it, audits it and answers Internal.
 //
-//	srv := grpc.NewServer(
+//	srv := grpc.NewServer(append([]grpc.ServerOption{
 //		grpc.ChainUnaryInterceptor(
 //			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
 //			logging.UnaryServerInterceptor(logger),
-//			interceptor.UnaryServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchInfrastructure())),
 //		),
 //		grpc.ChainStreamInterceptor(
 //			recovery.StreamServerInterceptor(recovery.WithRecoveryHandler(toInternal)),
 //			logging.StreamServerInterceptor(logger),
-//			interceptor.StreamServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchInfrastructure())),
 //		),
-//	)
+//	}, interceptor.ServerOptions(gate, interceptor.WithPassThrough(interceptor.MatchInfrastructure()))...)...)
 package interceptor

@@ -41,13 +41,11 @@ func (echoServer) Echo(_ context.Context, r *testv1.EchoRequest) (*testv1.EchoRe
 	return &testv1.EchoResponse{Message: r.GetMessage()}, nil
 }
 
-// Gate a grpc-go server, and call it as an agent.
-func ExampleUnaryServerInterceptor() {
+// Gate a grpc-go server (both interceptors and the stats handler that
+// audits requests grpc-go refuses unread), and call it as an agent.
+func ExampleServerOptions() {
 	gate := newTower()
-	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(interceptor.UnaryServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection()))),
-		grpc.ChainStreamInterceptor(interceptor.StreamServerInterceptor(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection()))),
-	)
+	srv := grpc.NewServer(interceptor.ServerOptions(gate, interceptor.WithPassThrough(interceptor.MatchHealthAndReflection()))...)
 	testv1.RegisterToolServiceServer(srv, echoServer{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -91,17 +89,17 @@ func (connectEcho) Echo(_ context.Context, r *connect.Request[testv1.EchoRequest
 	return connect.NewResponse(&testv1.EchoResponse{Message: r.Msg.GetMessage()}), nil
 }
 
-// Gate a Connect handler; the same interceptor serves the Connect, gRPC and
-// gRPC-Web protocols.
-func ExampleNewConnectInterceptor() {
+// Gate a Connect handler; the same front door serves the Connect, gRPC and
+// gRPC-Web protocols. ConnectHandler lets it audit the unary requests
+// connect-go refuses before any interceptor runs.
+func ExampleConnectHandlerOptions() {
 	mux := http.NewServeMux()
-	mux.Handle(testv1connect.NewToolServiceHandler(connectEcho{},
-		connect.WithInterceptors(interceptor.NewConnectInterceptor(newTower()))))
+	mux.Handle(testv1connect.NewToolServiceHandler(connectEcho{}, interceptor.ConnectHandlerOptions(newTower())))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: interceptor.ConnectHandler(mux), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(lis)
 	defer srv.Close()
 

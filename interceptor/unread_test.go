@@ -2,6 +2,7 @@ package interceptor
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -272,4 +273,48 @@ func codeOf(t *testing.T, err error) codes.Code {
 		return codes.OK
 	}
 	return inspect(t, err).code
+}
+
+// lockedBuffer is a log destination a server goroutine writes while the
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A handler built with ConnectHandlerOptions but not wrapped with
+// ConnectHandler still gates every call, and says once that it cannot
+// audit the unary requests connect-go refuses.
+func TestConnectUnwrappedWarnsOnce(t *testing.T) {
+	tw, rec := newTower(t)
+	var logs lockedBuffer
+	mux := http.NewServeMux()
+	mux.Handle(testv1connect.NewToolServiceHandler(connectService{},
+		ConnectHandlerOptions(tw, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))))
+	lis := listen(t)
+	srv := &http.Server{Handler: mux, Protocols: serverProtocols()}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	c := newConnectToolClient(t, "http://"+lis.Addr().String(), []ClientOption{WithAgent(testAgent)})
+	for range 2 {
+		if _, err := c.Echo(t.Context(), "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.wait(t, 4) // authorized and executed, twice
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "interceptor.ConnectHandler") {
+		t.Errorf("%d warnings, want 1 naming ConnectHandler:\n%s", n, logs.String())
+	}
 }

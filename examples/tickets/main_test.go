@@ -17,9 +17,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/audit"
+	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
 	"github.com/tollgate-go/tollgate/policy"
 	"github.com/tollgate-go/tollgate/policytest"
 	"github.com/tollgate-go/tollgate/registry"
@@ -160,6 +162,22 @@ func TestServe(t *testing.T) {
 		t.Errorf("Connect JSON call without identity: %d %s", resp.StatusCode, body)
 	}
 
+	// A request over the 4 MiB read limit is refused by grpc-go or
+	// connect-go before the interceptors run, and still audited.
+	huge := strings.Repeat("x", 5<<20)
+	_, err = ticketsv1.NewTicketServiceClient(conn).GetTicket(context.Background(), &ticketsv1.GetTicketRequest{TicketId: huge})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("oversized gRPC call: %v, want ResourceExhausted", err)
+	}
+	resp, err = http.Post("http://"+addr+"/tickets.v1.TicketService/GetTicket", "application/json", strings.NewReader(`{"ticket_id":"`+huge+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("oversized Connect call: HTTP %d, want 429", resp.StatusCode)
+	}
+
 	// The admin API answers on its own port, and only there.
 	const listPending = "/tollgate.admin.v1.ApprovalService/ListPending"
 	for _, tc := range []struct {
@@ -181,8 +199,8 @@ func TestServe(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 	lines, err := audit.VerifyFile(auditPath)
-	if err != nil || lines != 1 {
-		t.Errorf("audit: %d records, %v; want the one refused call", lines, err)
+	if err != nil || lines != 3 {
+		t.Errorf("audit: %d records, %v; want the three refused calls", lines, err)
 	}
 }
 

@@ -135,10 +135,9 @@ func (g *gateway) routes(t *tower.Tower) {
 	// Health checks and reflection describe the server; they are not tools.
 	notTools := interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())
 
-	g.grpc = grpc.NewServer(
-		grpc.UnaryInterceptor(interceptor.UnaryServerInterceptor(t, notTools)),
-		grpc.StreamInterceptor(interceptor.StreamServerInterceptor(t, notTools)),
-	)
+	// Both interceptors, and the stats handler that audits requests grpc-go
+	// refuses before the interceptors run.
+	g.grpc = grpc.NewServer(interceptor.ServerOptions(t, notTools)...)
 	ticketsv1.RegisterTicketServiceServer(g.grpc, grpcDesk{g.desk})
 	g.health = health.NewServer()
 	healthpb.RegisterHealthServer(g.grpc, g.health)
@@ -147,7 +146,9 @@ func (g *gateway) routes(t *tower.Tower) {
 	mux := http.NewServeMux()
 	mux.Handle(ticketsv1connect.NewTicketServiceHandler(connectDesk{g.desk},
 		interceptor.ConnectHandlerOptions(t, notTools))) // with a 4 MiB read limit
-	g.handler = grpcOrConnect(g.grpc, mux)
+	// ConnectHandler audits the unary requests connect-go refuses before
+	// the interceptor runs.
+	g.handler = grpcOrConnect(g.grpc, interceptor.ConnectHandler(mux))
 }
 
 // adminRoutes builds the admin API's handler: approvals and grants over
