@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,24 +43,52 @@ func RequireRole(role string) Authorizer {
 func (c *config) admit(ctx context.Context, procedure string, creds identity.Credentials) (tollgate.Agent, error) {
 	caller, err := c.verifier.Verify(ctx, creds)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return tollgate.Agent{}, ctxErr
-		}
-		c.log.Warn("tollgate admin: credentials refused", "procedure", procedure, "error", err)
-		return tollgate.Agent{}, errorf(codes.Unauthenticated, "admin credentials are missing or invalid")
+		return tollgate.Agent{}, c.credentialsRefused(ctx, procedure, err)
 	}
 	if caller.ID == "" {
 		c.log.Error("tollgate admin: the verifier returned an agent without an id", "procedure", procedure)
 		return tollgate.Agent{}, errorf(codes.Unauthenticated, "admin credentials are missing or invalid")
 	}
+	return caller, c.checkAdmin(ctx, procedure, caller)
+}
+
+func (c *config) credentialsRefused(ctx context.Context, procedure string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	c.log.Warn("tollgate admin: credentials refused", "procedure", procedure, "error", err)
+	return errorf(codes.Unauthenticated, "admin credentials are missing or invalid")
+}
+
+func (c *config) checkAdmin(ctx context.Context, procedure string, caller tollgate.Agent) error {
 	if err := c.authorize(ctx, caller); err != nil {
 		c.log.Warn("tollgate admin: caller is not an admin", "procedure", procedure, "agent_id", caller.ID, "error", err)
 		if mutates(procedure) {
 			c.auditRefused(ctx, caller, procedure)
 		}
-		return tollgate.Agent{}, errorf(codes.PermissionDenied, "%s is not allowed to use the admin API", caller.ID)
+		return errorf(codes.PermissionDenied, "%s is not allowed to use the admin API", caller.ID)
 	}
-	return caller, nil
+	return nil
+}
+
+// readmit returns a check that the credentials a stream opened with, as
+// caller, still admit an admin, for streams that outlive a moment: a token
+// expires, a key is removed from the key set, an authorizer stops
+// recognising the caller. A single-use token is refused as replayed on
+// every check after the first; that refusal comes only after its
+// signature, expiry and audience held (identity verifies them first), and
+// it was this stream that used the token, so it does not end the stream.
+func (c *config) readmit(procedure string, caller tollgate.Agent, creds identity.Credentials) func(context.Context) error {
+	return func(ctx context.Context) error {
+		again, err := c.verifier.Verify(ctx, creds)
+		switch {
+		case errors.Is(err, identity.ErrReplayed):
+			again = caller
+		case err != nil:
+			return c.credentialsRefused(ctx, procedure, err)
+		}
+		return c.checkAdmin(ctx, procedure, again)
+	}
 }
 
 // grpcCredentials reads incoming metadata (lower-case keys) and the peer's

@@ -35,12 +35,31 @@
 //
 // No credentials, or credentials that do not verify: Unauthenticated. A
 // verified caller the Authorizer refuses: PermissionDenied. Unknown id:
-// NotFound. Already decided, expired, already revoked: FailedPrecondition.
-// A malformed request: InvalidArgument.
+// NotFound. Already decided, expired, already approved by this admin,
+// already revoked: FailedPrecondition. A malformed request:
+// InvalidArgument.
 //
 // The decider (approvals.Decision.By) and a grant's issuer
 // (grants.Grant.GrantedBy) are always the verified caller's agent id,
-// never a value from the request; decisions are final.
+// never a value from the request; decisions are final once a request is
+// settled.
+//
+// # Separation of duties and the two-person rule
+//
+// Nobody approves a call they made or delegated: an admin whose id is the
+// requesting agent's, or any member of its delegation chain, gets
+// PermissionDenied from Approve, whatever their role, and the attempt is
+// audited as blocked. Deny stays open to them: refusing one's own call
+// carries no risk.
+//
+// A call whose policy rule or manifest tool sets approvals_required: N
+// (the larger of the two counts) runs only after N distinct admins
+// approved it; Approve records each approval and answers with the
+// progress (Approval.approvals_required and Approval.decisions, the
+// request still PENDING), the same admin never counts twice, and one Deny
+// ends the request. Approve cannot issue a grant with such an approval
+// (FailedPrecondition), and the Tower never lets a grant cover such a
+// call: a grant is one admin's word.
 //
 // # A listener of its own
 //
@@ -59,8 +78,12 @@
 // note; params are what was asked; the decision is ALLOW (DENY for a
 // non-admin) with metadata saying what was decided (approval_id, outcome,
 // decided_by, note, and the decided call's agent_id and tool, or the
-// grant's fields); the outcome is executed, failed (the store refused:
-// already decided, expired, unknown) or blocked (not an admin).
+// grant's fields; approvals_required and approvers when the call needs
+// several); the outcome is executed (an approval short of the number
+// required too: it was recorded, and the summary says how many are
+// missing), failed (the store refused: already decided, expired, already
+// approved by this admin, unknown) or blocked (not an admin, or approving
+// a call they made or delegated).
 // approval_id, grant_id and request_hash link the record to the call it
 // decided. When the record of a change that was made cannot be written,
 // the change stands and the caller gets Internal saying so. Reads are not
@@ -77,7 +100,16 @@
 // Watch polls the store's pending list on every tick (WithWatchInterval,
 // default one second; WithWatchTicks in tests), so it works with every
 // backend and across processes. A request created and decided between two
-// ticks is not reported.
+// ticks is not reported, nor are approvals short of the number required.
+//
+// A stream outlives the moment its credentials were checked, so they are
+// checked again, verifier and Authorizer both, on every tick before
+// anything is sent: a stream ends with Unauthenticated at the first poll
+// after its token expired (or its key left the key set), or with
+// PermissionDenied once the Authorizer refuses the caller, and sends
+// nothing after that. A single-use token is refused as replayed on those
+// checks only after its signature and expiry held, so that alone does not
+// end the stream.
 //
 // # Notifications
 //

@@ -94,11 +94,12 @@ func (g grpcApprovals) Deny(ctx context.Context, req *adminv1.DenyRequest) (*adm
 
 func (g grpcApprovals) Watch(req *adminv1.WatchRequest, stream grpc.ServerStreamingServer[adminv1.WatchResponse]) error {
 	ctx := stream.Context()
-	caller, err := g.s.cfg.admit(ctx, adminv1.ApprovalService_Watch_FullMethodName, grpcCredentials(ctx))
+	creds := grpcCredentials(ctx)
+	caller, err := g.s.cfg.admit(ctx, adminv1.ApprovalService_Watch_FullMethodName, creds)
 	if err != nil {
 		return grpcError(err)
 	}
-	return grpcError(g.s.watch(ctx, caller, req, stream.Send))
+	return grpcError(g.s.watch(ctx, caller, req, stream.Send, g.s.cfg.readmit(adminv1.ApprovalService_Watch_FullMethodName, caller, creds)))
 }
 
 type connectApprovals struct{ s *ApprovalService }
@@ -120,11 +121,12 @@ func (c connectApprovals) Deny(ctx context.Context, req *connect.Request[adminv1
 }
 
 func (c connectApprovals) Watch(ctx context.Context, req *connect.Request[adminv1.WatchRequest], stream *connect.ServerStream[adminv1.WatchResponse]) error {
-	caller, err := c.s.cfg.admit(ctx, adminv1.ApprovalService_Watch_FullMethodName, connectCredentials(ctx, req.Header()))
+	creds := connectCredentials(ctx, req.Header())
+	caller, err := c.s.cfg.admit(ctx, adminv1.ApprovalService_Watch_FullMethodName, creds)
 	if err != nil {
 		return connectError(err)
 	}
-	return connectError(c.s.watch(ctx, caller, req.Msg, stream.Send))
+	return connectError(c.s.watch(ctx, caller, req.Msg, stream.Send, c.s.cfg.readmit(adminv1.ApprovalService_Watch_FullMethodName, caller, creds)))
 }
 
 type grpcGrants struct {

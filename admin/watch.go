@@ -17,8 +17,12 @@ import (
 // store). Polling works with every backend and across processes; a
 // request created and decided between two ticks is not reported, which
 // leaves a watcher nothing to follow up. It ends when ctx ends (the client
-// went away) or send fails.
-func (s *ApprovalService) watch(ctx context.Context, _ tollgate.Agent, req *adminv1.WatchRequest, send func(*adminv1.WatchResponse) error) error {
+// went away) or send fails, and when stillAdmin refuses: the caller's
+// credentials are checked again on every tick, before anything is sent, so
+// a stream ends with its token's expiry (at the first poll at or after it,
+// within one WithWatchInterval) or its caller's loss of the role, and sends
+// nothing after either.
+func (s *ApprovalService) watch(ctx context.Context, _ tollgate.Agent, req *adminv1.WatchRequest, send func(*adminv1.WatchResponse) error, stillAdmin func(context.Context) error) error {
 	recs, err := s.store.List(ctx, true)
 	if err != nil {
 		return s.cfg.fromStore(ctx, "watch", err)
@@ -40,6 +44,9 @@ func (s *ApprovalService) watch(ctx context.Context, _ tollgate.Agent, req *admi
 		case <-ctx.Done():
 			return nil
 		case <-ticks:
+		}
+		if err := stillAdmin(ctx); err != nil {
+			return err
 		}
 		if pending, err = s.poll(ctx, pending, send); err != nil {
 			return err
