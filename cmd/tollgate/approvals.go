@@ -31,7 +31,12 @@ func newApprovalsCmd() *cobra.Command {
   deny ID       deny it
 
 Decisions are final, and the decider recorded is whoever the admin token
-proves, whatever else is sent.
+proves, whatever else is sent. A call whose policy rule or manifest tool
+sets approvals_required: N needs N distinct admins: approve records one
+approval and prints the progress ("approval 1 of 2 recorded"), show lists
+every decision, the same admin never counts twice, and one deny ends it.
+Nobody may approve a call they made or delegated (the requesting agent and
+its delegation chain); they may deny it.
 ` + adminFlagsHelp,
 		Example: `  export TOLLGATE_ADMIN_TOKEN=$(cat admin.jwt)
   tollgate approvals list --addr admin.internal:8443
@@ -191,14 +196,15 @@ func printApprovals(w io.Writer, list []*adminv1.Approval) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAGENT\tTOOL\tACTION\tEXPIRES\tREASON")
+	fmt.Fprintln(tw, "ID\tAGENT\tTOOL\tACTION\tEXPIRES\tAPPROVED\tREASON")
 	for _, a := range list {
 		expires := when(a.GetExpiresAt())
 		if a.GetExpired() {
 			expires += " (expired)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(a.GetId()), printable(agentName(a.GetAgent())),
-			printable(a.GetToolRequest().GetTool()), printable(a.GetToolRequest().GetAction()), expires, printable(a.GetReason()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", printable(a.GetId()), printable(agentName(a.GetAgent())),
+			printable(a.GetToolRequest().GetTool()), printable(a.GetToolRequest().GetAction()), expires,
+			approvedCount(a), required(a), printable(a.GetReason()))
 	}
 	tw.Flush()
 }
@@ -219,6 +225,16 @@ func printApproval(w io.Writer, a *adminv1.Approval) {
 	line("request hash", a.GetRequestHash())
 	line("created", when(a.GetCreatedAt()))
 	line("expires", when(a.GetExpiresAt()))
+	if required(a) > 1 {
+		line("approvals", fmt.Sprintf("%d of %d needed", approvedCount(a), required(a)))
+	}
+	for _, d := range a.GetDecisions() {
+		note := ""
+		if d.GetNote() != "" {
+			note = ": " + d.GetNote()
+		}
+		line("decision", fmt.Sprintf("%s by %s at %s%s", outcomeWord(d.GetOutcome()), d.GetBy(), when(d.GetAt()), note))
+	}
 	if a.GetDecidedBy() != "" {
 		line("decided", fmt.Sprintf("%s by %s", when(a.GetDecidedAt()), a.GetDecidedBy()))
 	}
@@ -230,9 +246,30 @@ func printApproval(w io.Writer, a *adminv1.Approval) {
 	}
 }
 
+// printDecision prints what an approve or deny did: the settled outcome,
+// or, for a request that needs more approvers, the progress.
 func printDecision(w io.Writer, a *adminv1.Approval) {
-	fmt.Fprintf(w, "%s %s by %s: %s %s\n", outcomeWord(a.GetOutcome()), printable(a.GetId()), printable(a.GetDecidedBy()),
-		printable(agentName(a.GetAgent())), printable(a.GetToolRequest().GetTool()))
+	call := printable(agentName(a.GetAgent())) + " " + printable(a.GetToolRequest().GetTool())
+	if a.GetOutcome() == adminv1.Outcome_OUTCOME_PENDING {
+		have, need := approvedCount(a), required(a)
+		fmt.Fprintf(w, "approval %d of %d recorded for %s: %s; waiting for %d more approver(s)\n", have, need, printable(a.GetId()), call, need-have)
+		return
+	}
+	fmt.Fprintf(w, "%s %s by %s: %s\n", outcomeWord(a.GetOutcome()), printable(a.GetId()), printable(a.GetDecidedBy()), call)
+}
+
+// required is how many approvers a request needs; servers from before the
+// two-person rule send 0, which means one.
+func required(a *adminv1.Approval) int { return max(1, int(a.GetApprovalsRequired())) }
+
+func approvedCount(a *adminv1.Approval) int {
+	n := 0
+	for _, d := range a.GetDecisions() {
+		if d.GetOutcome() == adminv1.Outcome_OUTCOME_APPROVED {
+			n++
+		}
+	}
+	return n
 }
 
 // approvalStatus is a request's state in words.
@@ -240,6 +277,8 @@ func approvalStatus(a *adminv1.Approval) string {
 	switch {
 	case a.GetOutcome() == adminv1.Outcome_OUTCOME_PENDING && a.GetExpired():
 		return "expired undecided"
+	case a.GetOutcome() == adminv1.Outcome_OUTCOME_PENDING && required(a) > 1:
+		return fmt.Sprintf("pending (%d of %d approvals)", approvedCount(a), required(a))
 	case a.GetOutcome() == adminv1.Outcome_OUTCOME_APPROVED && a.GetUsedAt() != nil:
 		return "approved, used"
 	}

@@ -31,6 +31,9 @@ type adminServer struct {
 	grants                *grants.Memory
 	grpcAddr, connectAddr string
 	adminToken, botToken  string // files holding an admin's and a non-admin's token
+	// carolToken is a second admin's; selfToken an admin's whose id is the
+	// parked calls' delegator (orchestrator).
+	carolToken, selfToken string
 }
 
 func startAdmin(t *testing.T) *adminServer {
@@ -89,6 +92,8 @@ func startAdmin(t *testing.T) *adminServer {
 	}
 	s.adminToken = token("admin.jwt", tollgate.Agent{ID: "alice@example.com", Metadata: tollgate.Params{{Key: admin.RoleKey, Value: admin.DefaultRole}}})
 	s.botToken = token("bot.jwt", tollgate.Agent{ID: "hr-bot"})
+	s.carolToken = token("carol.jwt", tollgate.Agent{ID: "carol@example.com", Metadata: tollgate.Params{{Key: admin.RoleKey, Value: admin.DefaultRole}}})
+	s.selfToken = token("self.jwt", tollgate.Agent{ID: "orchestrator", Metadata: tollgate.Params{{Key: admin.RoleKey, Value: admin.DefaultRole}}})
 	return s
 }
 
@@ -105,13 +110,19 @@ func serveOn(t *testing.T, serve func(net.Listener)) string {
 // park stores a pending request under id, as a deferred Tower would.
 func (s *adminServer) park(t *testing.T, id, reason string) {
 	t.Helper()
+	s.parkNeeding(t, id, reason, 0)
+}
+
+// parkNeeding parks a request that needs n approvers.
+func (s *adminServer) parkNeeding(t *testing.T, id, reason string, n int) {
+	t.Helper()
 	agent := tollgate.Agent{ID: "hr-bot", Version: "1.0", Owner: "hr", DelegatedBy: []string{"orchestrator"}}
 	req := tollgate.ToolRequest{Tool: "api:delete_user", Action: "delete", Effect: tollgate.EffectDelete, ResourceType: "user",
 		Params: tollgate.Params{{Key: "user", Value: "u-1"}, {Key: "password", Value: "hunter2"}}}
 	intent := tollgate.Intent{Action: "offboard", Reason: "left the company"}
 	_, err := s.store.Create(context.Background(), approvals.Request{
 		ID: id, Agent: agent, Intent: intent, ToolRequest: req, RequestHash: approvals.RequestHash(agent, intent, req),
-		Reason: reason, PolicyID: "ask_deletes", ExpiresAt: time.Now().Add(time.Hour),
+		Reason: reason, PolicyID: "ask_deletes", ExpiresAt: time.Now().Add(time.Hour), ApprovalsRequired: n,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +200,38 @@ func TestApprovalsCommands(t *testing.T) {
 			t.Errorf("json: %+v, %v\n%s", got, err, out.stdout)
 		}
 		run("approvals", "list", "--format", "json").want(t, exitOK).contains(t, "{}")
+	})
+}
+
+// TestApprovalsTwoPersonRule: approve shows the progress of a request
+// that needs two admins, show lists the decisions, the same admin cannot
+// approve twice, the requesting agent's delegator cannot approve at all,
+// and a second admin settles it.
+func TestApprovalsTwoPersonRule(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, protocol string) {
+		s := startAdmin(t)
+		as := func(token string, args ...string) result {
+			flags := s.flags(protocol)
+			flags[len(flags)-1] = token
+			return cli(t, nil, append(args, flags...)...)
+		}
+		s.parkNeeding(t, "appr-2p", "deletes need two people", 2)
+		as(s.adminToken, "approvals", "list").want(t, exitOK).contains(t, "APPROVED", "0/2")
+
+		as(s.selfToken, "approvals", "approve", "appr-2p").want(t, exitFailed).oneLineErr(t, "refused: permission_denied")
+		as(s.adminToken, "approvals", "approve", "appr-2p", "--note", "first look").want(t, exitOK).
+			contains(t, "approval 1 of 2 recorded for appr-2p: hr-bot (via orchestrator) api:delete_user; waiting for 1 more approver(s)")
+		as(s.adminToken, "approvals", "show", "appr-2p").want(t, exitOK).
+			contains(t, "status:       pending (1 of 2 approvals)", "approvals:    1 of 2 needed", "decision:     approved by alice@example.com at ", ": first look")
+		as(s.adminToken, "approvals", "approve", "appr-2p").want(t, exitFailed).oneLineErr(t, "refused: failed_precondition")
+		as(s.carolToken, "approvals", "approve", "appr-2p").want(t, exitOK).
+			contains(t, "approved appr-2p by carol@example.com: hr-bot (via orchestrator) api:delete_user")
+		show := as(s.adminToken, "approvals", "show", "appr-2p").want(t, exitOK)
+		show.contains(t, "status:       approved", "approvals:    2 of 2 needed", "decision:     approved by carol@example.com", "by carol@example.com")
+
+		// The delegator may deny its own call.
+		s.park(t, "appr-own", "deletes need a human")
+		as(s.selfToken, "approvals", "deny", "appr-own").want(t, exitOK).contains(t, "denied appr-own by orchestrator")
 	})
 }
 
