@@ -20,4 +20,13 @@
 // in-process Store; durable backends prove themselves with
 // approvalstest.RunConformance. QueueApprover waits on a Store for the
 // decision while the caller blocks.
+//
+// Separation of duties and the two-person rule: a request needs
+// Request.Required distinct approvers (Request.ApprovalsRequired, from the
+// policy rule's or manifest tool's approvals_required), and nobody who
+// made or delegated the call may approve it (Request.Involves). Each Store
+// records every decision (Record.Decisions) and settles the request on a
+// denial or on the last approval needed; Record.Apply is the one
+// definition of these rules. Callback and AutoApproveReads are one
+// approver each, so they deny a request that needs more.
 package approvals
