@@ -7,6 +7,6 @@ func Cached(v *JWTVerifier, token string, now time.Time) bool {
 	if v.cache == nil {
 		return false
 	}
-	_, _, ok := v.cache.get(digestOf(token), now)
+	_, _, ok := v.cache.get(token, now)
 	return ok
 }

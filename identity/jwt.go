@@ -173,15 +173,13 @@ func (v *JWTVerifier) verify(ctx context.Context, token string) (*Claims, error)
 	if len(token) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit", ErrInvalid, len(token), MaxTokenSize)
 	}
-	var digest tokenDigest
 	if v.cache != nil {
-		digest = digestOf(token)
-		if claims, key, ok := v.cache.get(digest, v.now()); ok {
+		if claims, key, ok := v.cache.get(token, v.now()); ok {
 			// A key removed from the set revokes its tokens, cached or not.
 			if cur, err := v.keys.Key(ctx, claims.KeyID); err == nil && sameKey(cur.Public, key) {
 				return claims, nil
 			}
-			v.cache.drop(digest)
+			v.cache.drop(token)
 		}
 	}
 	claims, key, err := v.parse(ctx, token)
@@ -194,7 +192,7 @@ func (v *JWTVerifier) verify(ctx context.Context, token string) (*Claims, error)
 		}
 	}
 	if v.cache != nil {
-		v.cache.put(digest, claims, key)
+		v.cache.put(token, claims, key)
 	}
 	return claims, nil
 }
