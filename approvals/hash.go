@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/internal/pycompat"
@@ -24,18 +25,34 @@ import (
 // byte for byte. It is ambiguous (a "|" inside a field shifts the others)
 // and leaves out the owner, the delegation chain and the intent reason;
 // bind approvals with BindingHash instead.
+//
+// It runs on every call, so its only allocation is the returned string.
 func RequestHash(agent tollgate.Agent, intent tollgate.Intent, req tollgate.ToolRequest) string {
-	buf := make([]byte, 0, 256)
+	bp := hashBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
 	for _, s := range [...]string{agent.ID, agent.Version, intent.Action, req.Tool, req.Action, string(req.Effect), req.ResourceType} {
 		buf = append(buf, s...)
 		buf = append(buf, '|')
 	}
-	buf = pycompat.Canonical.AppendJSON(buf, req.Params)
+	buf = pycompat.Canonical.AppendParams(buf, req.Params)
 	buf = append(buf, '|')
-	buf = pycompat.Canonical.AppendJSON(buf, req.Metadata)
+	buf = pycompat.Canonical.AppendParams(buf, req.Metadata)
 	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:])
+	if cap(buf) <= maxPooledHashBuf {
+		*bp = buf
+		hashBufs.Put(bp)
+	}
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
+
+// hashBufs pools RequestHash's encoding buffers. Buffers grown past
+// maxPooledHashBuf by a large call are left to the collector rather than
+// kept for the rest of the process.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledHashBuf = 64 << 10
 
 // bindingDomain separates binding hashes from every other SHA-256 use and
 // versions the encoding.

@@ -44,11 +44,28 @@ func TestRequestHashGoldenVectors(t *testing.T) {
 			},
 			"5c4f0b8dcc85bc2d6236d1c6e2a38ee9392b0b9009560503202a60def1cda165",
 		},
+		{ // more keys than are sorted on the stack, in reverse order
+			tollgate.Agent{ID: "a", Version: "1"}, "i",
+			tollgate.ToolRequest{
+				Tool: "t", Action: "a", Effect: tollgate.EffectWrite, ResourceType: "r",
+				Params: params(`{"k19": 0, "k18": 1, "k17": 2, "k16": 3, "k15": 4, "k14": 5, "k13": 6, "k12": 7, "k11": 8, "k10": 9, "k09": 10, "k08": 11, "k07": 12, "k06": 13, "k05": 14, "k04": 15, "k03": 16, "k02": 17, "k01": 18, "k00": 19}`),
+			},
+			"cfae39e4a99e3ba765517f74aa3bcf611cffa68f11273b2b32e70f8e893e32c8",
+		},
 	}
 	for i, tt := range tests {
 		if got := approvals.RequestHash(tt.agent, tollgate.Intent{Action: tt.intent}, tt.req); got != tt.want {
 			t.Errorf("vector %d: RequestHash = %s, want %s", i, got, tt.want)
 		}
+	}
+}
+
+// The request hash runs on every call: its one allocation is the string it
+// returns, even for params whose keys it must sort.
+func TestRequestHashAllocatesOnlyItsResult(t *testing.T) {
+	agent, intent, req := benchHashCall()
+	if n := testing.AllocsPerRun(100, func() { approvals.RequestHash(agent, intent, req) }); n > 1 {
+		t.Errorf("RequestHash allocates %v times per call, want 1", n)
 	}
 }
 
@@ -206,13 +223,20 @@ func TestBindingHashUnencodableMatchesNothing(t *testing.T) {
 	}
 }
 
-func BenchmarkRequestHash(b *testing.B) {
+// benchHashCall is a typical call, its params in the order a client sends
+// them (not sorted).
+func benchHashCall() (tollgate.Agent, tollgate.Intent, tollgate.ToolRequest) {
 	agent := tollgate.Agent{ID: "demo-agent", Version: "1.0.0", Owner: "demo-team"}
 	intent := tollgate.Intent{Action: "write_file", Reason: "Demo: write file"}
 	req := tollgate.ToolRequest{
 		Tool: "api:write_file", Action: "write", ResourceType: "file", Effect: tollgate.EffectWrite,
 		Params: tollgate.Params{{Key: "path", Value: "/safe/output.txt"}, {Key: "content", Value: "Hello, world"}, {Key: "mode", Value: json.Number("420")}},
 	}
+	return agent, intent, req
+}
+
+func BenchmarkRequestHash(b *testing.B) {
+	agent, intent, req := benchHashCall()
 	b.ReportAllocs()
 	for b.Loop() {
 		approvals.RequestHash(agent, intent, req)

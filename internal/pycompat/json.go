@@ -28,6 +28,31 @@ var Canonical = JSONStyle{SortKeys: true, ASCII: true}
 // lines.
 var Log = JSONStyle{}
 
+// AppendParams is AppendJSON(dst, p) without boxing p in an interface,
+// which would cost an allocation on every request hash.
+func (s JSONStyle) AppendParams(dst []byte, p tollgate.Params) []byte {
+	fields := p
+	if s.SortKeys && !slices.IsSortedFunc(p, byKey) {
+		// Sorted on the stack when small, for the same reason.
+		var small [smallObject]tollgate.Field
+		fields = append(small[:0:min(len(p), smallObject)], p...)
+		slices.SortFunc(fields, byKey)
+	}
+	dst = append(dst, '{')
+	for i, f := range fields {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = s.AppendString(dst, f.Key)
+		dst = append(dst, ": "...)
+		dst = s.AppendJSON(dst, f.Value)
+	}
+	return append(dst, '}')
+}
+
+// smallObject is the most fields AppendJSON sorts without allocating.
+const smallObject = 16
+
 // AppendJSON appends v, written with Python's default separators ", " and
 // ": ", to dst. Numbers are re-spelt as Python would print them after
 // json.loads (so 1e2 becomes 100.0).
@@ -63,21 +88,7 @@ func (s JSONStyle) AppendJSON(dst []byte, v any) []byte {
 		}
 		return append(dst, ']')
 	case tollgate.Params:
-		fields := t
-		if s.SortKeys && !slices.IsSortedFunc(t, byKey) {
-			fields = slices.Clone(t)
-			slices.SortFunc(fields, byKey)
-		}
-		dst = append(dst, '{')
-		for i, f := range fields {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = s.AppendString(dst, f.Key)
-			dst = append(dst, ": "...)
-			dst = s.AppendJSON(dst, f.Value)
-		}
-		return append(dst, '}')
+		return s.AppendParams(dst, t)
 	case float64:
 		return append(dst, FormatFloat(t)...)
 	case int:
