@@ -11,11 +11,11 @@ import (
 // call pays for parsing SQL. Writer statements live on the single writer
 // connection and join a transaction through Tx.StmtContext.
 type statements struct {
-	grantCandidates, grantUse                  *sql.Stmt
-	approvalState, approvalUse                 *sql.Stmt
-	approvalForUpdate, approvalDecide          *sql.Stmt
-	replayPrune, replayMark                    *sql.Stmt
-	grantGet, approvalGet                      *sql.Stmt // on the reader pool
+	grantCandidates, grantUse         *sql.Stmt
+	approvalState, approvalUse        *sql.Stmt
+	approvalForUpdate, approvalDecide *sql.Stmt
+	replayPrune, replayMark           *sql.Stmt
+	grantGet, approvalGet             *sql.Stmt // on the reader pool
 }
 
 const (
