@@ -134,9 +134,9 @@ type yamlRule struct {
 func ParseYAML(data []byte) ([]Rule, error) {
 	var doc struct {
 		Version       string     `yaml:"version"`
-		Rules       []yamlRule `yaml:"rules"`
-		RateLimits  yaml.Node `yaml:"rate_limits"`
-		NetworkPolicy yaml.Node `yaml:"network_policy"`
+		Rules         []yamlRule `yaml:"rules"`
+		RateLimits    yaml.Node  `yaml:"rate_limits"`
+		NetworkPolicy yaml.Node  `yaml:"network_policy"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
