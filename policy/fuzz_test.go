@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		"rules:\n  - {decision: DENY, when: {x: {\">=\": 1, \"!=\": [1]}}}\n",
 		"rules:\n  - {decision: ALLOW, agent: {allowed_delegators: [a], max_delegation_depth: 99999999999999999999}}\n",
 		"version: 1.10\nrules: [{decision: ASK, tool: &t x, action: *t}]\n",
+		"rules:\n  - {decision: ASK, ask_mode: deferred, approvals_required: 0x2}\n",
 	} {
 		f.Add([]byte(s))
 	}
