@@ -8,8 +8,8 @@ import (
 	"github.com/tollgate-go/tollgate"
 )
 
-func benchSink(b *testing.B, p FsyncPolicy) *FileSink {
-	s, err := OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), WithFsync(p))
+func benchSink(b *testing.B, d Durability) *FileSink {
+	s, err := OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), WithDurability(d))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -17,13 +17,12 @@ func benchSink(b *testing.B, p FsyncPolicy) *FileSink {
 	return s
 }
 
+// BenchmarkFileSinkEmit writes one typical event per call in each
+// durability mode, from one caller and from 8 per CPU (as under RPC load).
 func BenchmarkFileSinkEmit(b *testing.B) {
-	for _, p := range []struct {
-		name string
-		p    FsyncPolicy
-	}{{"never", FsyncNever}, {"batch", FsyncBatch}} {
-		b.Run("serial/fsync="+p.name, func(b *testing.B) {
-			s, e := benchSink(b, p.p), testEvent(1)
+	for _, d := range []Durability{DurabilityOS, DurabilitySync, DurabilityBuffered} {
+		b.Run("serial/mode="+d.String(), func(b *testing.B) {
+			s, e := benchSink(b, d), testEvent(1)
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := s.Emit(ctx, e); err != nil {
@@ -31,10 +30,10 @@ func BenchmarkFileSinkEmit(b *testing.B) {
 				}
 			}
 		})
-		b.Run("parallel/fsync="+p.name, func(b *testing.B) {
-			s, e := benchSink(b, p.p), testEvent(1)
+		b.Run("parallel/mode="+d.String(), func(b *testing.B) {
+			s, e := benchSink(b, d), testEvent(1)
 			b.ReportAllocs()
-			b.SetParallelism(8) // 8 callers per CPU, as under RPC load
+			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := s.Emit(ctx, e); err != nil {

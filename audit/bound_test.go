@@ -21,7 +21,7 @@ func emitOne(t *testing.T, e *Event, opts ...Option) string {
 		o.applyFile(&cfg)
 	}
 	f := &fakeFile{}
-	s := startFileSink(newWriter(f, 0, link{hash: GenesisHash}, FsyncNever), cfg, ticks{})
+	s := startFileSink(newWriter(f, 0, link{hash: GenesisHash}, DurabilityOS), cfg, ticks{})
 	if err := s.Emit(ctx, e); err != nil {
 		t.Fatalf("Emit: %v", err)
 	}

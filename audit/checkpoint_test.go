@@ -51,7 +51,7 @@ func ckptSink(t *testing.T, tick <-chan time.Time, opts ...Option) (*FileSink, *
 		t.Fatal(err)
 	}
 	f := &fakeFile{}
-	w := newWriter(f, 0, link{hash: GenesisHash}, FsyncNever)
+	w := newWriter(f, 0, link{hash: GenesisHash}, DurabilityOS)
 	w.ckpt = ck
 	return startFileSink(w, cfg, ticks{checkpoint: tick}), f, clock
 }
@@ -267,7 +267,7 @@ func TestVerifyCheckpointsUnsignedAndTail(t *testing.T) {
 func TestCheckpointsAcrossReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	for i := range 2 {
-		s, err := OpenFile(path, WithFsync(FsyncNever), WithCheckpointKey(ckptKey))
+		s, err := OpenFile(path, WithDurability(DurabilityOS), WithCheckpointKey(ckptKey))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func ExampleOpenFile() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "audit.jsonl")
 
-	sink, err := audit.OpenFile(path, audit.WithFsync(audit.FsyncBatch))
+	sink, err := audit.OpenFile(path, audit.WithDurability(audit.DurabilitySync))
 	if err != nil {
 		log.Fatal(err)
 	}

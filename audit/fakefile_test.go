@@ -76,7 +76,7 @@ func (f *fakeFile) syncCount() int {
 }
 
 // fakeSink is a FileSink writing to a fakeFile.
-func fakeSink(policy FsyncPolicy) (*FileSink, *fakeFile) {
+func fakeSink(policy Durability) (*FileSink, *fakeFile) {
 	f := &fakeFile{}
 	return startFileSink(newWriter(f, 0, link{hash: GenesisHash}, policy), defaultFileConfig(), ticks{}), f
 }

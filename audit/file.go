@@ -23,10 +23,11 @@ var errLocked = errors.New("log is locked")
 //
 // Concurrent Emit calls are group-committed: while one caller (the leader)
 // writes, the others queue their lines; the next leader writes all queued
-// lines with one write(2) and, under FsyncBatch, one fsync, then releases
-// their callers. A lone caller writes its own line without any hand-off.
-// Emit returns only when its line is written, so a failed write reaches the
-// caller, who must then refuse the call.
+// lines with one write(2) and, under DurabilitySync, one fsync, then
+// releases their callers. A lone caller writes its own line without any
+// hand-off. Emit returns only when its line is as durable as the sink's
+// Durability says (DurabilityOS by default: in the operating system), so
+// a failed write reaches the caller, who must then refuse the call.
 //
 // FileSink is safe for concurrent use. The file is locked (flock) while
 // open, so a second FileSink cannot fork the chain.
@@ -86,7 +87,7 @@ func OpenFile(path string, opts ...Option) (*FileSink, error) {
 		f.Close()
 		return nil, err
 	}
-	if created && cfg.fsync.mode != fsyncNever {
+	if created {
 		// Make the new file's directory entry durable too.
 		if err := syncDir(dir); err != nil {
 			f.Close()
@@ -94,28 +95,30 @@ func OpenFile(path string, opts ...Option) (*FileSink, error) {
 		}
 	}
 	var t ticks
-	if cfg.fsync.mode == fsyncInterval {
-		t.fsync = time.NewTicker(cfg.fsync.every).C // collected once unreachable
+	if d := cfg.durability.interval(); d > 0 && cfg.durability.mode == modeOS {
+		t.fsync = time.NewTicker(d).C // collected once unreachable
+	} else if d > 0 {
+		t.flush = time.NewTicker(d).C
 	}
 	if ckpt != nil && ckpt.interval > 0 {
 		t.checkpoint = time.NewTicker(ckpt.interval).C
 	}
-	w := newWriter(f, size, head, cfg.fsync)
+	w := newWriter(f, size, head, cfg.durability)
 	w.ckpt = ckpt
 	return startFileSink(w, cfg, t), nil
 }
 
-// ticks drive the background goroutine: fsync (FsyncInterval) and
-// checkpoint (WithCheckpointEvery's interval, so that an idle log is signed
-// too). Either may be nil.
-type ticks struct{ fsync, checkpoint <-chan time.Time }
+// ticks drive the background goroutine: fsync (DurabilityOS), flush
+// (DurabilityBuffered) and checkpoint (WithCheckpointEvery's interval, so
+// that an idle log is signed too). Any may be nil.
+type ticks struct{ fsync, flush, checkpoint <-chan time.Time }
 
 // startFileSink returns a sink writing through w. When a tick channel is
 // set, a goroutine serves it until Close.
 func startFileSink(w *writer, cfg fileConfig, t ticks) *FileSink {
 	s := &FileSink{redactor: cfg.redactor, maxValue: cfg.maxValue, w: w, stopTick: func() {}}
 	s.idle = sync.NewCond(&s.mu)
-	if t.fsync != nil || t.checkpoint != nil {
+	if t.fsync != nil || t.flush != nil || t.checkpoint != nil {
 		stop, stopped := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(stopped)
@@ -123,12 +126,10 @@ func startFileSink(w *writer, cfg fileConfig, t ticks) *FileSink {
 				select {
 				case <-t.fsync:
 					w.syncIfDirty()
+				case <-t.flush:
+					s.tick(tickFlush)
 				case <-t.checkpoint:
-					// A failure here breaks the writer or reaches the next
-					// Emit; a closed sink signs on Close.
-					r := requests.Get().(*request)
-					r.tick = true
-					_ = s.submit(r)
+					s.tick(tickCheckpoint)
 				case <-stop:
 					return
 				}
@@ -139,9 +140,19 @@ func startFileSink(w *writer, cfg fileConfig, t ticks) *FileSink {
 	return s
 }
 
+// tick has the writer flush or sign (tickFlush, tickCheckpoint) between
+// lines. A failure here breaks the writer or reaches the next Emit; a
+// closed sink flushes and signs on Close.
+func (s *FileSink) tick(what uint8) {
+	r := requests.Get().(*request)
+	r.tick = what
+	_ = s.submit(r)
+}
+
 // Emit redacts e, bounds it (WithMaxValueSize), writes it as the next line
-// of the chain and returns when the line is written (and, under
-// FsyncBatch, synced). An error means the event is not in the log; it is
+// of the chain and returns when the line is as durable as the sink's
+// Durability says: written to the file (DurabilityOS), and synced
+// (DurabilitySync), or buffered (DurabilityBuffered). An error means the event is not in the log; it is
 // counted in Failures.
 //
 // Emit does not give up when ctx is done: every exit of a call, including
@@ -200,7 +211,7 @@ func (s *FileSink) submit(r *request) error {
 func (s *FileSink) lead(r *request) {
 	for !r.written {
 		batch := s.take()
-		err := s.w.write(batch, false)
+		err := s.w.write(batch, 0)
 		for _, q := range batch {
 			q.err, q.written = err, true
 			if q != r {
@@ -245,9 +256,9 @@ func (s *FileSink) Head() (seq uint64, hash string) {
 	return s.w.head()
 }
 
-// Close waits for the events already handed to Emit to be written, signs
-// them with a last checkpoint (WithCheckpointKey), then syncs and closes
-// the file. Emit after Close returns ErrClosed.
+// Close waits for the events already handed to Emit to be written, writes
+// what is buffered, signs them with a last checkpoint (WithCheckpointKey),
+// then syncs and closes the file. Emit after Close returns ErrClosed.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -261,10 +272,7 @@ func (s *FileSink) Close() error {
 	s.mu.Unlock()
 	s.stopTick()
 	// No leader is left and none can start: this is the writer's last use.
-	var err error
-	if s.w.ckpt != nil {
-		err = s.w.write(nil, true)
-	}
+	err := s.w.write(nil, tickCheckpoint|tickFlush)
 	return errors.Join(err, s.w.close())
 }
 
@@ -273,7 +281,7 @@ func (s *FileSink) Close() error {
 // or that it is the next leader (true).
 type request struct {
 	line    []byte // the event JSON, without chain keys
-	tick    bool   // no line: the checkpoint interval passed
+	tick    uint8  // no line: tickFlush or tickCheckpoint
 	written bool
 	err     error
 	done    chan bool
@@ -284,7 +292,7 @@ var requests = sync.Pool{New: func() any { return &request{done: make(chan bool,
 // release returns the request to the pool and its result to the caller.
 func (r *request) release() error {
 	err := r.err
-	r.written, r.err, r.tick = false, nil, false
+	r.written, r.err, r.tick = false, nil, 0
 	if cap(r.line) <= maxPooledLine {
 		requests.Put(r)
 	}

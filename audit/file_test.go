@@ -51,7 +51,7 @@ func readLines(t *testing.T, path string) []string {
 func TestFileSinkLineFormatAndChain(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "dirs")
 	path := filepath.Join(dir, "audit.jsonl")
-	s, err := OpenFile(path, WithFsync(FsyncBatch))
+	s, err := OpenFile(path, WithDurability(DurabilitySync))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,12 +282,12 @@ func TestOpenFileErrors(t *testing.T) {
 func TestFileSinkConcurrentEmitKeepsChain(t *testing.T) {
 	for _, policy := range []struct {
 		name string
-		p    FsyncPolicy
-	}{{"never", FsyncNever}, {"batch", FsyncBatch}, {"interval", FsyncInterval(time.Millisecond)}} {
+		p    Durability
+	}{{"os", DurabilityOS}, {"os-nosync", DurabilityOS.Every(0)}, {"sync", DurabilitySync}, {"buffered", DurabilityBuffered}, {"buffered-1ms", DurabilityBuffered.Every(time.Millisecond)}} {
 		t.Run(policy.name, func(t *testing.T) {
 			const goroutines, each = 50, 20
 			path := filepath.Join(t.TempDir(), "audit.jsonl")
-			s, err := OpenFile(path, WithFsync(policy.p))
+			s, err := OpenFile(path, WithDurability(policy.p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,7 +329,7 @@ func TestFileSinkConcurrentEmitKeepsChain(t *testing.T) {
 // succeeds, and its line is in the log, or returns ErrClosed.
 func TestFileSinkCloseDuringEmit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	s, err := OpenFile(path, WithFsync(FsyncNever))
+	s, err := OpenFile(path, WithDurability(DurabilityOS))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestFileSinkEmitAfterClose(t *testing.T) {
 // An event too big for a line is bounded, not refused: a refusal of a huge
 // call must leave a record too.
 func TestFileSinkBoundsOversizedEvent(t *testing.T) {
-	s, f := fakeSink(FsyncNever)
+	s, f := fakeSink(DurabilityOS)
 	defer s.Close()
 	e := testEvent(1)
 	e.ResultSummary = strings.Repeat("x", MaxLineSize)
@@ -415,7 +415,7 @@ func TestFileSinkBoundsOversizedEvent(t *testing.T) {
 func TestFileSinkWriteErrorIsReturnedAndRolledBack(t *testing.T) {
 	for _, failAfter := range []int{0, 25} {
 		t.Run(fmt.Sprint("after ", failAfter, " bytes"), func(t *testing.T) {
-			s, f := fakeSink(FsyncNever)
+			s, f := fakeSink(DurabilityOS)
 			defer s.Close()
 			if err := s.Emit(ctx, testEvent(1)); err != nil {
 				t.Fatal(err)
@@ -438,7 +438,7 @@ func TestFileSinkWriteErrorIsReturnedAndRolledBack(t *testing.T) {
 }
 
 func TestFileSinkUnrepairableWriteBreaksSink(t *testing.T) {
-	s, f := fakeSink(FsyncNever)
+	s, f := fakeSink(DurabilityOS)
 	defer s.Close()
 	f.set(func(f *fakeFile) {
 		f.writeErr, f.failAfter, f.truncateErr = syscall.EIO, 10, errors.New("truncate failed")
@@ -451,7 +451,7 @@ func TestFileSinkUnrepairableWriteBreaksSink(t *testing.T) {
 }
 
 func TestFileSinkFsyncFailureBreaksSink(t *testing.T) {
-	s, f := fakeSink(FsyncBatch)
+	s, f := fakeSink(DurabilitySync)
 	if err := s.Emit(ctx, testEvent(1)); err != nil || f.syncCount() != 1 {
 		t.Fatalf("Emit = %v, %d syncs", err, f.syncCount())
 	}
@@ -463,54 +463,8 @@ func TestFileSinkFsyncFailureBreaksSink(t *testing.T) {
 	if err := s.Emit(ctx, testEvent(3)); !errors.Is(err, syscall.EIO) {
 		t.Errorf("Emit after a failed fsync = %v, want the fsync error again", err)
 	}
-	if err := s.Close(); err != nil {
-		t.Errorf("Close = %v", err)
-	}
-}
-
-func TestFsyncPolicies(t *testing.T) {
-	s, f := fakeSink(FsyncNever)
-	for i := range 3 {
-		s.Emit(ctx, testEvent(i))
-	}
-	if f.syncCount() != 0 {
-		t.Errorf("FsyncNever synced %d times", f.syncCount())
-	}
-	s.Close()
-	if f.syncCount() != 1 {
-		t.Errorf("Close synced %d times, want 1", f.syncCount())
-	}
-
-	// FsyncInterval syncs on the tick, and only when something was written.
-	tick := make(chan time.Time)
-	f = &fakeFile{}
-	s = startFileSink(newWriter(f, 0, link{hash: GenesisHash}, FsyncInterval(time.Hour)), defaultFileConfig(), ticks{fsync: tick})
-	tick <- time.Time{}
-	if err := s.Emit(ctx, testEvent(1)); err != nil || f.syncCount() != 0 {
-		t.Fatalf("Emit = %v, %d syncs", err, f.syncCount())
-	}
-	tick <- time.Time{}
-	tick <- time.Time{} // received only once the first tick is handled
-	if f.syncCount() != 1 {
-		t.Errorf("%d syncs, want 1 (one tick after a write)", f.syncCount())
-	}
-	s.Close()
-	if f.syncCount() != 1 {
-		t.Errorf("Close synced a clean file")
-	}
-
-	// A failed background fsync is returned by the next Emit.
-	f = &fakeFile{syncErr: syscall.EIO}
-	s = startFileSink(newWriter(f, 0, link{hash: GenesisHash}, FsyncInterval(time.Hour)), defaultFileConfig(), ticks{fsync: tick})
-	s.Emit(ctx, testEvent(1))
-	tick <- time.Time{}
-	tick <- time.Time{}
-	if err := s.Emit(ctx, testEvent(2)); !errors.Is(err, syscall.EIO) {
-		t.Errorf("Emit after a failed background fsync = %v", err)
-	}
-	s.Close()
-	if FsyncInterval(0) != FsyncBatch || (FsyncPolicy{}) != FsyncBatch {
-		t.Error("FsyncInterval(0) and the zero policy must be FsyncBatch")
+	if err := s.Close(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("Close = %v, want the fsync error again", err)
 	}
 }
 
@@ -520,7 +474,7 @@ func TestFileSinkDevFull(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
-	s, err := OpenFile("/dev/full", WithFsync(FsyncNever))
+	s, err := OpenFile("/dev/full", WithDurability(DurabilityOS))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,17 +484,3 @@ func TestFileSinkDevFull(t *testing.T) {
 	}
 }
 
-// Closing the descriptor under the sink makes Emit fail.
-func TestFileSinkClosedDescriptor(t *testing.T) {
-	s, err := OpenFile(filepath.Join(t.TempDir(), "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.w.f.Close() // the writer goroutine is idle: it only touches f in write
-	if err := s.Emit(ctx, testEvent(1)); !errors.Is(err, os.ErrClosed) {
-		t.Errorf("Emit = %v, want os.ErrClosed", err)
-	}
-	if err := s.Close(); err == nil {
-		t.Error("Close of a closed file succeeded")
-	}
-}

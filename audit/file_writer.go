@@ -19,42 +19,53 @@ type logFile interface {
 }
 
 // writer owns the file and the chain state. write is called by one leader
-// at a time; syncIfDirty may run concurrently with it (FsyncInterval).
+// at a time; syncIfDirty may run concurrently with it (the background
+// fsync of DurabilityOS).
 type writer struct {
-	f      logFile
-	policy FsyncPolicy
-	ckpt   *checkpointer // nil: no checkpoints
+	f    logFile
+	mode durabilityMode
+	ckpt *checkpointer // nil: no checkpoints
 
 	// Leader-only state.
 	size int64 // bytes in the file
 	seq  uint64
 	prev [2 * sha256.Size]byte // hex hash of the last line
-	buf  []byte
+	buf  []byte                // lines not yet in the file (DurabilityBuffered keeps them between writes)
 
 	dirty atomic.Bool // written but not synced
 
 	mu sync.Mutex
 	// broken is set when the file may no longer match the chain state (a
-	// partial write that could not be undone, or a failed fsync, after which
-	// Linux may have dropped the data). Every later write fails with it.
+	// partial write that could not be undone, a failed fsync, after which
+	// Linux may have dropped the data, or a failed flush of acknowledged
+	// records). Every later write fails with it.
 	broken   error
 	headSeq  uint64
 	headHash [2 * sha256.Size]byte
 }
 
-func newWriter(f logFile, size int64, head link, policy FsyncPolicy) *writer {
-	w := &writer{f: f, policy: policy, size: size, seq: head.seq, headSeq: head.seq}
+// Tick flags of a request without a line, and of writer.write.
+const (
+	tickCheckpoint uint8 = 1 << iota // sign the unsigned records now
+	tickFlush                        // write what is buffered now
+)
+
+func newWriter(f logFile, size int64, head link, d Durability) *writer {
+	w := &writer{f: f, mode: d.mode, size: size, seq: head.seq, headSeq: head.seq}
 	copy(w.prev[:], head.hash)
 	w.headHash = w.prev
 	return w
 }
 
-// write appends the batch's lines to the chain with one write(2), followed
-// by a checkpoint when one is due (or when force is set or a tick request
-// is in the batch, and records are unsigned). On a failed write the chain
-// state is rolled back (and a partial write cut off) so that the next
-// write continues the chain that is in the file.
-func (w *writer) write(batch []*request, force bool) error {
+// write appends the batch's lines to the chain, followed by a checkpoint
+// when one is due (or asked for by tick or a tick request in the batch, and
+// records are unsigned), and writes them with one write(2) — under
+// DurabilityBuffered only when a flush is asked for or 1 MiB is waiting.
+// On a failed write the chain state is rolled back (and a partial write
+// cut off) so that the next write continues the chain that is in the file;
+// a failed flush of buffered records, already acknowledged, breaks the
+// writer instead.
+func (w *writer) write(batch []*request, tick uint8) error {
 	if err := w.failure(); err != nil {
 		return err
 	}
@@ -63,10 +74,9 @@ func (w *writer) write(batch []*request, force bool) error {
 	if w.ckpt != nil {
 		ck = *w.ckpt
 	}
-	w.buf = w.buf[:0]
 	for _, r := range batch {
-		if r.tick {
-			force = true
+		if r.tick != 0 {
+			tick |= r.tick
 			continue
 		}
 		w.appendLine(r.line)
@@ -75,23 +85,40 @@ func (w *writer) write(batch []*request, force bool) error {
 		}
 	}
 	if c := w.ckpt; c != nil {
-		if now := c.now(); c.due(now) || force && c.pending > 0 {
+		if now := c.now(); c.due(now) || tick&tickCheckpoint != 0 && c.pending > 0 {
 			w.appendLine(c.appendLine(nil, w.seq, w.prev[:], now))
 			c.pending, c.last = 0, now
 		}
 	}
-	if len(w.buf) == 0 {
-		return nil // only ticks, and nothing to sign
+	if len(w.buf) == 0 || w.mode == modeBuffered && tick&tickFlush == 0 && len(w.buf) < maxBatchBytes {
+		return nil
 	}
+	err := w.output()
+	if err == nil {
+		w.mu.Lock()
+		w.headSeq, w.headHash = w.seq, w.prev
+		w.mu.Unlock()
+		return nil
+	}
+	if w.mode == modeBuffered {
+		return w.fail(fmt.Errorf("%w; buffered events up to seq %d are lost, and events are refused until the log is reopened", err, w.seq))
+	}
+	w.seq, w.prev = seq, prev
+	if w.ckpt != nil {
+		*w.ckpt = ck
+	}
+	return err
+}
+
+// output writes the buffer with one write(2) and, under DurabilitySync,
+// fsyncs. A partial write is cut off; if that fails, the writer breaks.
+func (w *writer) output() error {
 	n, err := w.f.Write(w.buf)
+	w.buf = w.buf[:0]
 	if cap(w.buf) > 2*maxBatchBytes {
 		w.buf = nil // do not keep a huge batch's buffer
 	}
 	if err != nil {
-		w.seq, w.prev = seq, prev
-		if w.ckpt != nil {
-			*w.ckpt = ck
-		}
 		if n > 0 {
 			if terr := w.f.Truncate(w.size); terr != nil {
 				return w.fail(fmt.Errorf("audit: write failed (%v) after %d bytes and the partial line could not be removed (%v); reopen the log after repairing its end", err, n, terr))
@@ -100,16 +127,13 @@ func (w *writer) write(batch []*request, force bool) error {
 		return fmt.Errorf("audit: write log: %w", err)
 	}
 	w.size += int64(n)
-	if w.policy.mode == fsyncBatch {
-		if err := w.f.Sync(); err != nil {
-			return w.fail(fsyncError(err))
-		}
-	} else {
+	if w.mode != modeSync {
 		w.dirty.Store(true)
+		return nil
 	}
-	w.mu.Lock()
-	w.headSeq, w.headHash = w.seq, w.prev
-	w.mu.Unlock()
+	if err := w.f.Sync(); err != nil {
+		return w.fail(fsyncError(err))
+	}
 	return nil
 }
 
@@ -154,7 +178,7 @@ func (w *writer) failure() error {
 	return w.broken
 }
 
-// syncIfDirty is the FsyncInterval tick. It runs beside the leader: the
+// syncIfDirty is the background fsync of DurabilityOS. It runs beside the leader: the
 // fsync covers every write that finished before it started, and a write
 // that finishes later sets dirty again.
 func (w *writer) syncIfDirty() {
@@ -165,7 +189,7 @@ func (w *writer) syncIfDirty() {
 	}
 }
 
-// close syncs what is not yet on disk (under every policy: a clean shutdown
+// close syncs what is not yet on disk (in every mode: a clean shutdown
 // should lose nothing) and closes the file.
 func (w *writer) close() error {
 	var err error

@@ -31,53 +31,152 @@ type redactorOption struct{ r *Redactor }
 func (o redactorOption) applyFile(c *fileConfig)       { c.redactor = o.r }
 func (o redactorOption) applyWebhook(c *webhookConfig) { c.redactor = o.r }
 
-// FsyncPolicy says when FileSink flushes the log to stable storage. The
-// zero value is FsyncBatch.
-type FsyncPolicy struct {
-	mode  fsyncMode
-	every time.Duration
+// Durability says what an event whose Emit returned survives, and so what
+// a pre-execution "authorized" record guarantees: the call runs only once
+// its record is as durable as the mode says. The zero value is DurabilityOS.
+//
+//   - DurabilitySync: the record is fsynced before Emit returns; it
+//     survives a power failure. Concurrent Emit calls share one write and
+//     one fsync (group commit). Each Emit waits for the disk: opt in when
+//     a machine crash must not lose a record.
+//   - DurabilityOS (the default): the record is written (write(2)) before
+//     Emit returns, so it is in the operating system's page cache and a
+//     killed process (kill -9, a panic, an OOM kill) loses nothing it
+//     acknowledged. The
+//     file is fsynced in the background at most every DefaultSyncInterval
+//     (Every changes it): a power failure may lose that window, and the
+//     file then ends early, which Verify cannot tell from a truncation.
+//   - DurabilityBuffered: records are kept in memory and written every
+//     DefaultFlushInterval (Every changes it) and whenever 1 MiB is
+//     waiting. Fastest, but kill -9 loses the window too, and a write
+//     failure is reported by a later Emit, not by the one whose record it
+//     lost. Never the default.
+//
+// Every mode writes what is waiting and fsyncs on Close.
+type Durability struct {
+	mode  durabilityMode
+	every time.Duration // background fsync (os) or flush (buffered) interval; 0: default
 }
 
-type fsyncMode uint8
+type durabilityMode uint8
 
 const (
-	fsyncBatch fsyncMode = iota
-	fsyncNever
-	fsyncInterval
+	modeOS durabilityMode = iota
+	modeSync
+	modeBuffered
+)
+
+// DefaultSyncInterval and DefaultFlushInterval are the background fsync
+// interval of DurabilityOS and the flush interval of DurabilityBuffered.
+const (
+	DefaultSyncInterval  = 100 * time.Millisecond
+	DefaultFlushInterval = 10 * time.Millisecond
 )
 
 var (
-	// FsyncBatch fsyncs after every group-committed write, before Emit
-	// returns: an event whose Emit succeeded survives a power failure.
-	// Concurrent Emit calls share one fsync. This is the default.
-	FsyncBatch = FsyncPolicy{mode: fsyncBatch}
-	// FsyncNever leaves flushing to the operating system (and to Close). A
-	// process crash loses nothing; a machine crash may lose the last events,
-	// and then the file ends early, which Verify cannot tell from a
-	// truncation.
-	FsyncNever = FsyncPolicy{mode: fsyncNever}
+	DurabilitySync     = Durability{mode: modeSync}
+	DurabilityOS       = Durability{mode: modeOS}
+	DurabilityBuffered = Durability{mode: modeBuffered}
 )
 
-// FsyncInterval fsyncs at most once every d, in the background: a machine
-// crash loses at most the last d of events. d <= 0 means FsyncBatch.
-func FsyncInterval(d time.Duration) FsyncPolicy {
-	if d <= 0 {
-		return FsyncBatch
+// Every returns d with its interval set: the most time between background
+// fsyncs for DurabilityOS (d <= 0: none; the OS writes back when it
+// likes, and Close fsyncs) and between flushes for DurabilityBuffered
+// (d <= 0: DefaultFlushInterval). DurabilitySync ignores it.
+func (d Durability) Every(interval time.Duration) Durability {
+	switch {
+	case d.mode == modeSync:
+		return d
+	case interval <= 0 && d.mode == modeOS:
+		interval = -1 // no background fsync
+	case interval <= 0:
+		interval = 0
 	}
-	return FsyncPolicy{mode: fsyncInterval, every: d}
+	d.every = interval
+	return d
 }
 
-// WithFsync sets the FsyncPolicy of a FileSink (default FsyncBatch).
-func WithFsync(p FsyncPolicy) Option { return fsyncOption(p) }
+// interval returns the background interval: fsync (os), flush
+// (buffered), or 0 for none.
+func (d Durability) interval() time.Duration {
+	switch {
+	case d.mode == modeSync || d.every < 0:
+		return 0
+	case d.every > 0:
+		return d.every
+	case d.mode == modeBuffered:
+		return DefaultFlushInterval
+	default:
+		return DefaultSyncInterval
+	}
+}
 
-type fsyncOption FsyncPolicy
+// String returns the mode's name: "sync", "os" or "buffered".
+func (d Durability) String() string {
+	switch d.mode {
+	case modeSync:
+		return "sync"
+	case modeBuffered:
+		return "buffered"
+	default:
+		return "os"
+	}
+}
 
-func (o fsyncOption) applyFile(c *fileConfig) { c.fsync = FsyncPolicy(o) }
+// ParseDurability returns the mode named s ("sync", "os" or "buffered"),
+// for flags and configuration files.
+func ParseDurability(s string) (Durability, error) {
+	for _, d := range []Durability{DurabilitySync, DurabilityOS, DurabilityBuffered} {
+		if s == d.String() {
+			return d, nil
+		}
+	}
+	return Durability{}, fmt.Errorf("audit: unknown durability %q (want sync, os or buffered)", s)
+}
+
+// WithDurability sets what an acknowledged record survives (default
+// DurabilityOS).
+func WithDurability(d Durability) Option { return durabilityOption(d) }
+
+type durabilityOption Durability
+
+func (o durabilityOption) applyFile(c *fileConfig) { c.durability = Durability(o) }
+
+// FsyncPolicy is the former name of Durability.
+//
+// Deprecated: use Durability.
+type FsyncPolicy = Durability
+
+var (
+	// FsyncBatch is DurabilitySync.
+	//
+	// Deprecated: use DurabilitySync.
+	FsyncBatch = DurabilitySync
+	// FsyncNever is DurabilityOS without background fsync.
+	//
+	// Deprecated: use DurabilityOS (or DurabilityOS.Every(0)).
+	FsyncNever = DurabilityOS.Every(0)
+)
+
+// FsyncInterval is DurabilityOS.Every(d), and DurabilitySync for d <= 0.
+//
+// Deprecated: use DurabilityOS.Every(d).
+func FsyncInterval(d time.Duration) Durability {
+	if d <= 0 {
+		return DurabilitySync
+	}
+	return DurabilityOS.Every(d)
+}
+
+// WithFsync is WithDurability.
+//
+// Deprecated: use WithDurability.
+func WithFsync(p Durability) Option { return WithDurability(p) }
 
 type fileConfig struct {
-	redactor *Redactor
-	fsync    FsyncPolicy
-	maxValue int
+	redactor   *Redactor
+	durability Durability
+	maxValue   int
 
 	ckptKey      ed25519.PrivateKey
 	ckptEvery    int
@@ -88,7 +187,7 @@ type fileConfig struct {
 
 func defaultFileConfig() fileConfig {
 	return fileConfig{
-		redactor: defaultRedactor, fsync: FsyncBatch, maxValue: DefaultMaxValueSize,
+		redactor: defaultRedactor, maxValue: DefaultMaxValueSize,
 		ckptEvery: DefaultCheckpointRecords, ckptInterval: DefaultCheckpointInterval, now: time.Now,
 	}
 }

@@ -16,9 +16,9 @@ import (
 func chainBytes(t testing.TB, n int) []byte {
 	t.Helper()
 	f := &fakeFile{}
-	w := newWriter(f, 0, link{hash: GenesisHash}, FsyncNever)
+	w := newWriter(f, 0, link{hash: GenesisHash}, DurabilityOS)
 	for i := 1; i <= n; i++ {
-		if err := w.write([]*request{{line: testEvent(i).AppendJSON(nil)}}, false); err != nil {
+		if err := w.write([]*request{{line: testEvent(i).AppendJSON(nil)}}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

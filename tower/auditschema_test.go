@@ -24,7 +24,7 @@ import (
 func TestAuditLinesMatchPublishedSchema(t *testing.T) {
 	schema := compileAuditSchema(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	sink, err := audit.OpenFile(path, audit.WithFsync(audit.FsyncNever))
+	sink, err := audit.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,8 @@ tools:
 // BenchmarkPipeline runs one ALLOW call through every stage: legacy HMAC
 // identity, breaker, rate limit, indexed policy, network guard, a 3-field
 // schema, constraints, grants store configured, and a hash-chained audit
-// file (two records per call: authorized and executed).
+// file in the default mode, DurabilityOS (two records per call: authorized
+// and executed).
 func BenchmarkPipeline(b *testing.B) {
 	pol, err := policy.Parse("policy.yaml", []byte(benchPolicy))
 	if err != nil {
@@ -72,7 +73,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sink, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), audit.WithFsync(audit.FsyncNever))
+	sink, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl")) // the default, DurabilityOS
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func TestStreamRedeemsApprovalOnce(t *testing.T) {
 // the published audit schema.
 func TestExecutionCanceledByCaller(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	file, err := audit.OpenFile(path, audit.WithFsync(audit.FsyncNever))
+	file, err := audit.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

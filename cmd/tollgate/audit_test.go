@@ -19,7 +19,7 @@ import (
 func chainedLog(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	sink, err := audit.OpenFile(path, audit.WithFsync(audit.FsyncNever))
+	sink, err := audit.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func signedLog(t *testing.T, dir string, n int) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "audit.jsonl")
-	sink, err := audit.OpenFile(path, audit.WithFsync(audit.FsyncNever), audit.WithCheckpointKey(key), audit.WithCheckpointEvery(2, 0))
+	sink, err := audit.OpenFile(path, audit.WithCheckpointKey(key), audit.WithCheckpointEvery(2, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
