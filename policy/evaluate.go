@@ -27,13 +27,16 @@ func (p *Policy) Evaluate(agent tollgate.Agent, intent tollgate.Intent, req toll
 	if !ok {
 		return p.unknownEffect()
 	}
-	for _, c := range p.index.lookup(req.Tool, slot) {
-		if !c.holds(req.Action) {
-			continue
-		}
-		r := &p.rules[c.rule]
-		if r.match(&agent, &intent, &req, true).check == matched {
-			return p.decide(r, &req)
+	cur := p.index.lookup(req.Tool, slot)
+	for run := cur.run(); len(run) > 0; run = cur.run() {
+		for i := range run {
+			if !run[i].holds(req.Action) {
+				continue
+			}
+			r := &p.rules[run[i].rule]
+			if r.match(&agent, &intent, &req, true).check == matched {
+				return p.decide(r, &req)
+			}
 		}
 	}
 	return p.noMatch()

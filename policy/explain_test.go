@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -104,54 +102,5 @@ func TestExplainUnknownEffect(t *testing.T) {
 	e := p.Explain(direct, anIntent, trusted("t", "READ"))
 	if e.Decision.Reason != ReasonUnknownEffect || e.Matched != nil || len(e.Misses) != 0 || !strings.Contains(e.Note, `"READ"`) {
 		t.Fatalf("%+v", e)
-	}
-}
-
-// The index must never change a decision: Evaluate (indexed) and Explain
-// (every rule in order) agree on random policies and requests.
-func TestIndexAgreesWithLinearScan(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	tools := []string{"a", "b", "c", "d"}
-	effects := []string{"read", "write", "delete", "notify"}
-	pick := func(xs []string) string { return xs[rng.IntN(len(xs))] }
-	for round := range 200 {
-		var src strings.Builder
-		src.WriteString("rules:\n")
-		for i := range 1 + rng.IntN(12) {
-			fmt.Fprintf(&src, "  - id: r%d\n    decision: %s\n", i, pick([]string{"ALLOW", "ASK", "DENY"}))
-			if rng.IntN(2) == 0 {
-				fmt.Fprintf(&src, "    tool: %s\n", pick(append(tools, "5")))
-			}
-			if rng.IntN(2) == 0 {
-				fmt.Fprintf(&src, "    effect: %s\n", pick(effects))
-			}
-			if rng.IntN(3) == 0 {
-				fmt.Fprintf(&src, "    action: %s\n", pick([]string{"run", "get", "5"}))
-			}
-			switch rng.IntN(4) {
-			case 0:
-				fmt.Fprintf(&src, "    agent: {max_delegation_depth: %d}\n", rng.IntN(3))
-			case 1:
-				fmt.Fprintf(&src, "    agent: {version: %s, deny_delegated: %v}\n", pick([]string{"1.0", `"1.0"`}), rng.IntN(2) == 0)
-			}
-			if rng.IntN(3) == 0 {
-				fmt.Fprintf(&src, "    intent: {action: %s}\n", pick([]string{"test_action", "other"}))
-			}
-			if rng.IntN(3) == 0 {
-				fmt.Fprintf(&src, "    when: {n: {\">\": %d}}\n", rng.IntN(3))
-			}
-		}
-		p := mustParse(t, src.String())
-		for range 20 {
-			r := withMeta(t, trusted(pick(append(tools, "z")), tollgate.Effect(pick(effects))), fmt.Sprintf(`{"n": %d}`, rng.IntN(4)))
-			r.Action = pick([]string{"run", "get"})
-			a := direct
-			for range rng.IntN(4) {
-				a.DelegatedBy = append(a.DelegatedBy, "x")
-			}
-			if d, e := p.Evaluate(a, anIntent, r), p.Explain(a, anIntent, r); !sameDecision(d, e.Decision) {
-				t.Fatalf("round %d: %s %s: Evaluate %+v, Explain %+v\n%s", round, r.Tool, r.Effect, d, e.Decision, src.String())
-			}
-		}
 	}
 }

@@ -1,6 +1,11 @@
 package policy
 
-import "github.com/tollgate-go/tollgate"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tollgate-go/tollgate"
+)
 
 // effects are the effects rules are consulted for; any other effect
 // (unknown, empty, misspelt) is decided before the rules.
@@ -38,67 +43,74 @@ type candidates [len(effects)][]candidate
 
 // index lists, for each (tool, effect), the rules whose tool and effect
 // conditions hold, so evaluation never visits a rule that names another
-// tool or effect. Tools no rule names share the other list (rules without
-// a tool condition). Rules that can never match (a condition on a text
-// field with a number, say) are in no list.
+// tool or effect. Rules that can never match (a condition on a text field
+// with a number, say) are in no list.
+//
+// Rules naming no tool apply to every tool; they are listed once, in
+// other, and never copied into each tool's list (copying made memory and
+// load time grow with tools × tool-less rules). A call tries the merge of
+// its tool's list and other, in file order (see cursor).
 type index struct {
-	byTool map[string]*candidates
-	other  candidates
+	byTool map[string]*candidates // rules naming the tool
+	other  candidates             // rules naming no tool
 }
 
 func buildIndex(rules []rule) index {
 	ix := index{byTool: make(map[string]*candidates)}
-	named := make(map[string]*candidates) // rules naming each tool
 	for i := range rules {
 		r := &rules[i]
 		if r.never() {
 			continue
 		}
+		list := &ix.other
+		if r.tool.set {
+			if list = ix.byTool[r.tool.text]; list == nil {
+				list = new(candidates)
+				ix.byTool[r.tool.text] = list
+			}
+		}
 		c := candidate{rule: int32(i), hasAction: r.action.set, action: r.action.text}
 		for slot, e := range effects {
-			if !r.effect.holds(string(e)) {
-				continue
+			if r.effect.holds(string(e)) {
+				list[slot] = append(list[slot], c)
 			}
-			if !r.tool.set {
-				ix.other[slot] = append(ix.other[slot], c)
-				continue
-			}
-			own := named[r.tool.text]
-			if own == nil {
-				own = new(candidates)
-				named[r.tool.text] = own
-			}
-			own[slot] = append(own[slot], c)
 		}
-	}
-	for tool, own := range named {
-		merged := new(candidates)
-		for slot := range effects {
-			merged[slot] = mergeByRule(ix.other[slot], own[slot])
-		}
-		ix.byTool[tool] = merged
 	}
 	return ix
 }
 
-// lookup returns the rules to try, in order, for a tool and effect slot.
-func (ix *index) lookup(tool string, slot int) []candidate {
-	if c, ok := ix.byTool[tool]; ok {
-		return c[slot]
+// lookup returns a cursor over the rules to try, in file order, for a tool
+// and effect slot.
+func (ix *index) lookup(tool string, slot int) cursor {
+	cur := cursor{other: ix.other[slot]}
+	if own, ok := ix.byTool[tool]; ok {
+		cur.own = own[slot]
 	}
-	return ix.other[slot]
+	return cur
 }
 
-// mergeByRule merges two lists ordered by rule index into a new one.
-func mergeByRule(a, b []candidate) []candidate {
-	out := make([]candidate, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if a[0].rule < b[0].rule {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
+// cursor walks two candidate lists, each in rule order, as one list in
+// rule order: the merge is done while evaluating, so it costs nothing to
+// build or store.
+type cursor struct {
+	own, other []candidate
+}
+
+// run returns the next candidates to try: the longest stretch of one list
+// that comes before the other list's next candidate, so that evaluation
+// loops over plain slices and compares across lists once per stretch. It
+// returns an empty slice when both lists are done.
+func (c *cursor) run() []candidate {
+	from, next := &c.own, c.other
+	if len(*from) == 0 || len(next) > 0 && next[0].rule < (*from)[0].rule {
+		from, next = &c.other, c.own
 	}
-	out = append(out, a...)
-	return append(out, b...)
+	n := len(*from)
+	if len(next) > 0 {
+		// Rule indexes are distinct across the lists: never found.
+		n, _ = slices.BinarySearchFunc(*from, next[0].rule, func(c candidate, rule int32) int { return cmp.Compare(c.rule, rule) })
+	}
+	run := (*from)[:n]
+	*from = (*from)[n:]
+	return run
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +128,31 @@ network_policy:
 	}
 	if _, n := p.Section("absent"); n != nil {
 		t.Fatalf("absent section: %+v", n)
+	}
+}
+
+// A loaded policy keeps the sections Section serves, not the rules' syntax
+// tree; a section may still use an anchor defined in the rules.
+func TestSectionKeepsOnlySections(t *testing.T) {
+	p := mustParse(t, `version: "1"
+rules:
+  - {decision: DENY, tool: &t "mcp:files"}
+rate_limits:
+  - {tool: *t, max_calls: 5, window_seconds: 60}
+`)
+	if _, n := p.Section("rules"); n != nil {
+		t.Fatalf("rules section still held: %+v", n)
+	}
+	doc, n := p.Section("rate_limits")
+	if n == nil || len(doc.Root.Content) != 2 || doc.Root.Content[1] != n {
+		t.Fatalf("document kept %d nodes at the top, want rate_limits only", len(doc.Root.Content))
+	}
+	v, err := doc.Value(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(v); !strings.Contains(got, "mcp:files") {
+		t.Fatalf("alias into the rules not resolved: %s", got)
 	}
 }
 

@@ -68,8 +68,9 @@ func (p *Policy) Hash() string { return p.hash }
 
 // Section returns a top-level block this package does not interpret
 // (rate_limits, network_policy) so that its own parser can read it with
-// positioned errors. node is nil when the key is absent; a key written with
-// no value gives a null node.
+// positioned errors. node is nil when the key is absent, and for the
+// blocks this package compiles (rules, version), whose syntax tree is not
+// kept; a key written with no value gives a null node.
 func (p *Policy) Section(name string) (*yamlx.Document, *yaml.Node) {
 	for _, kv := range p.top {
 		if kv.Key == name {
