@@ -144,36 +144,3 @@ func checkAgent(a tollgate.Agent) error {
 	}
 	return nil
 }
-
-// cloneAgent returns a copy of a that shares no memory with it, so that a
-// caller changing the Agent it was given cannot change a cached one.
-func cloneAgent(a tollgate.Agent) tollgate.Agent {
-	a.DelegatedBy = slices.Clone(a.DelegatedBy)
-	a.Metadata = cloneParams(a.Metadata)
-	return a
-}
-
-func cloneParams(p tollgate.Params) tollgate.Params {
-	if p == nil {
-		return nil
-	}
-	out := make(tollgate.Params, len(p))
-	for i, f := range p {
-		out[i] = tollgate.Field{Key: f.Key, Value: cloneValue(f.Value)}
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch t := v.(type) {
-	case tollgate.Params:
-		return cloneParams(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}

@@ -152,7 +152,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, c Credentials) (tollgate.Agent
 	if err != nil {
 		return tollgate.Agent{}, err
 	}
-	return cloneAgent(claims.Agent), nil
+	return claims.Agent.Clone(), nil
 }
 
 // VerifyToken verifies a token given directly and returns all it says.
@@ -162,7 +162,7 @@ func (v *JWTVerifier) VerifyToken(ctx context.Context, token string) (Claims, er
 		return Claims{}, err
 	}
 	c := *claims
-	c.Agent = cloneAgent(c.Agent)
+	c.Agent = c.Agent.Clone()
 	c.Audience = slices.Clone(c.Audience)
 	return c, nil
 }

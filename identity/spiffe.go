@@ -40,7 +40,7 @@ func SPIFFETable(agents map[string]tollgate.Agent) (SPIFFEMapper, error) {
 		if a.ID == "" {
 			return nil, fmt.Errorf("identity: SPIFFETable: %s maps to an agent without an ID", id)
 		}
-		table[id] = cloneAgent(a)
+		table[id] = a.Clone()
 	}
 	return table, nil
 }
@@ -81,7 +81,7 @@ func NewSPIFFE(m SPIFFEMapper) (Verifier, error) {
 		if a.ID == "" {
 			return tollgate.Agent{}, fmt.Errorf("%w: SPIFFE ID %s maps to an agent without an ID", ErrInvalid, id)
 		}
-		return cloneAgent(a), nil
+		return a.Clone(), nil
 	}), nil
 }
 

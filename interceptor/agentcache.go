@@ -25,7 +25,7 @@ func (c *agentCache) decode(s string) (tollgate.Agent, error) {
 	a, ok := c.m[s]
 	c.mu.Unlock()
 	if ok {
-		return cloneAgent(a), nil
+		return a.Clone(), nil
 	}
 	a, err := decodeAgent(s)
 	if err != nil {
@@ -37,35 +37,5 @@ func (c *agentCache) decode(s string) (tollgate.Agent, error) {
 	}
 	c.m[s] = a
 	c.mu.Unlock()
-	return cloneAgent(a), nil
-}
-
-// cloneAgent copies a deeply, so a handler that changes the Agent it finds
-// in its context cannot change what later calls decode.
-func cloneAgent(a tollgate.Agent) tollgate.Agent {
-	if a.DelegatedBy != nil {
-		a.DelegatedBy = append([]string(nil), a.DelegatedBy...)
-	}
-	if a.Metadata != nil {
-		a.Metadata = cloneValue(a.Metadata).(tollgate.Params)
-	}
-	return a
-}
-
-func cloneValue(v any) any {
-	switch t := v.(type) {
-	case tollgate.Params:
-		out := make(tollgate.Params, len(t))
-		for i, f := range t {
-			out[i] = tollgate.Field{Key: f.Key, Value: cloneValue(f.Value)}
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v // nil, bool, string, json.Number: immutable
+	return a.Clone(), nil
 }

@@ -136,10 +136,15 @@ func internalRefusal(cause error) *tollgate.Error {
 
 // unrenderable is a request that decoded but cannot be rendered as params
 // (nested deeper than tollgate.MaxDepth, a well-known type protojson
-// refuses): the caller's fault, so PARAMS_INVALID. The cause is not
-// echoed; it may quote the request.
+// refuses): the caller's fault, so PARAMS_INVALID.
 func unrenderable(cause error) *tollgate.Error {
-	reason := fmt.Sprintf("the request cannot be rendered as params (nested deeper than %d levels, or a value JSON cannot represent)", tollgate.MaxDepth)
+	return badRequest(fmt.Sprintf("the request cannot be rendered as params (nested deeper than %d levels, or a value JSON cannot represent)", tollgate.MaxDepth), cause)
+}
+
+// badRequest is a request the front door refuses as the caller's fault:
+// PARAMS_INVALID, saying why. The cause is not echoed; it may quote the
+// request.
+func badRequest(reason string, cause error) *tollgate.Error {
 	return &tollgate.Error{
 		Reason:     tollgate.ReasonParamsInvalid,
 		Stage:      tollgate.StageFrontDoor,

@@ -36,17 +36,9 @@ func unreadRefusal(code codes.Code, cause error) *tollgate.Error {
 }
 
 // unreadable is a request the library could not read as one message: the
-// caller's fault, so PARAMS_INVALID. The cause is not echoed; it may quote
-// the request.
+// caller's fault.
 func unreadable(cause error) *tollgate.Error {
-	const reason = "the request is not one message the server can read (it does not decompress or decode, or there is not exactly one)"
-	return &tollgate.Error{
-		Reason:     tollgate.ReasonParamsInvalid,
-		Stage:      tollgate.StageFrontDoor,
-		Message:    "Tool call denied: Parameter validation failed: " + reason,
-		Violations: []tollgate.Violation{{Field: "params", Description: reason}},
-		Err:        cause,
-	}
+	return badRequest("the request is not one message the server can read (it does not decompress or decode, or there is not exactly one)", cause)
 }
 
 // refuseUnread audits a unary call the library refused before the

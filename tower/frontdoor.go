@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/tollgate-go/tollgate"
-	"github.com/tollgate-go/tollgate/approvals"
 )
 
 // Refuse records a refusal a front door made on its own, before the call
@@ -31,11 +30,7 @@ func (t *Tower) Refuse(ctx context.Context, call Call, refusal *tollgate.Error) 
 }
 
 func (f *flight) frontDoor(refusal *tollgate.Error) *tollgate.Error {
-	f.resolve()
-	f.stage = tollgate.StageIdentity
-	err := f.verify()
-	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
-	if err != nil {
+	if err := f.identify(); err != nil {
 		return err
 	}
 	if refusal == nil || refusal.Reason == "" {

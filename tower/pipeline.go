@@ -40,11 +40,7 @@ type flight struct {
 // It returns nil when the call may run. dryRun skips the circuit breaker,
 // grant uses, approval ids and approvers (see Tower.Decide).
 func (f *flight) decide(dryRun bool) *tollgate.Error {
-	f.resolve()
-	f.stage = tollgate.StageIdentity
-	err := f.verify()
-	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
-	if err != nil {
+	if err := f.identify(); err != nil {
 		return err
 	}
 	if !dryRun {
@@ -81,6 +77,17 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 		return f.resolveAsk(dryRun)
 	}
 	return f.refuse(tollgate.StagePolicy, tollgate.ReasonPolicyDenied, "Tool call denied: "+f.decision.Reason)
+}
+
+// identify puts the manifest's trust on the request and verifies the
+// caller. The request hash is computed either way, so that even an identity
+// refusal is recorded with it.
+func (f *flight) identify() *tollgate.Error {
+	f.resolve()
+	f.stage = tollgate.StageIdentity
+	err := f.verify()
+	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
+	return err
 }
 
 func (f *flight) verify() *tollgate.Error {
