@@ -55,15 +55,24 @@ var errEmptySecret = errors.New("identity: legacy HMAC secret is empty; configur
 func NewLegacyHMAC(secret []byte) Verifier {
 	key := slices.Clone(secret)
 	v := &legacyHMAC{emptyKey: len(key) == 0}
-	v.macs.New = func() any { return hmac.New(sha256.New, key) }
+	v.macs.New = func() any { return &legacyState{mac: hmac.New(sha256.New, key)} }
 	return v
 }
 
 type legacyHMAC struct {
 	emptyKey bool
-	// macs pools keyed HMAC states; hmac.New re-derives the pads each time,
+	// macs pools *legacyState; hmac.New re-derives the pads each time,
 	// which dominates the cost of a verification.
 	macs sync.Pool
+}
+
+// legacyState is a keyed HMAC with the buffers a verification writes, kept
+// together so a verification allocates nothing: the message and sum would
+// escape through the hash.Hash interface if they lived on the stack.
+type legacyState struct {
+	mac hash.Hash
+	msg []byte
+	sum [sha256.Size]byte
 }
 
 func (v *legacyHMAC) Verify(_ context.Context, c Credentials) (tollgate.Agent, error) {
@@ -85,9 +94,9 @@ func (v *legacyHMAC) Verify(_ context.Context, c Credentials) (tollgate.Agent, e
 	if err := checkLegacyFields(a); err != nil {
 		return tollgate.Agent{}, err
 	}
-	mac := v.macs.Get().(hash.Hash)
-	want := legacyMAC(mac, a)
-	v.macs.Put(mac)
+	st := v.macs.Get().(*legacyState)
+	want := st.sign(a)
+	v.macs.Put(st)
 	// hmac.Equal compares bytes, so a non-ASCII signature is simply unequal.
 	if !hmac.Equal([]byte(sig), want[:]) {
 		return tollgate.Agent{}, fmt.Errorf("%w: legacy signature does not match agent %q", ErrInvalid, a.ID)
@@ -109,27 +118,38 @@ func checkLegacyFields(a tollgate.Agent) error {
 	return nil
 }
 
-// legacyMAC resets mac (an HMAC-SHA256 keyed with the secret) and returns the
+// sign resets the HMAC-SHA256 (keyed with the secret) and returns the
 // lower-case hex signature of "agent_id|version|owner".
-func legacyMAC(mac hash.Hash, a tollgate.Agent) [legacyHexLen]byte {
-	msg := make([]byte, 0, len(a.ID)+len(a.Version)+len(a.Owner)+2*len(legacySeparator))
-	msg = append(msg, a.ID...)
+func (st *legacyState) sign(a tollgate.Agent) [legacyHexLen]byte {
+	msg := append(st.msg[:0], a.ID...)
 	msg = append(msg, legacySeparator...)
 	msg = append(msg, a.Version...)
 	msg = append(msg, legacySeparator...)
 	msg = append(msg, a.Owner...)
-	mac.Reset()
-	mac.Write(msg)
-	var sum [sha256.Size]byte
+	if cap(msg) <= maxPooledLegacyMsg {
+		st.msg = msg
+	}
+	st.mac.Reset()
+	st.mac.Write(msg)
 	var out [legacyHexLen]byte
-	hex.Encode(out[:], mac.Sum(sum[:0]))
+	hex.Encode(out[:], st.mac.Sum(st.sum[:0]))
 	return out
 }
+
+// maxPooledLegacyMsg bounds the message buffer a pooled state keeps, so one
+// huge agent id does not pin its size.
+const maxPooledLegacyMsg = 1 << 10
 
 // withoutSignature returns a copy of a that shares no slices with it and has
 // no signature in its Metadata.
 func withoutSignature(a tollgate.Agent) tollgate.Agent {
-	a.Metadata = a.Metadata.Without(LegacySignatureKey)
+	if len(a.Metadata) == 1 {
+		// Only the signature (Verify found it): an empty Params with no
+		// capacity shares nothing writable, and costs no allocation.
+		a.Metadata = a.Metadata[:0:0]
+	} else {
+		a.Metadata = a.Metadata.Without(LegacySignatureKey)
+	}
 	a.DelegatedBy = slices.Clone(a.DelegatedBy)
 	return a
 }
@@ -140,7 +160,7 @@ func withoutSignature(a tollgate.Agent) tollgate.Agent {
 // agents. An agent whose fields contain "|" is still signed, as Tollgate
 // would, but NewLegacyHMAC refuses it.
 func SignLegacy(a tollgate.Agent, secret []byte) tollgate.Agent {
-	sig := legacyMAC(hmac.New(sha256.New, secret), a)
+	sig := (&legacyState{mac: hmac.New(sha256.New, secret)}).sign(a)
 	a.Metadata = slices.Clone(a.Metadata)
 	a.Metadata.Set(LegacySignatureKey, string(sig[:]))
 	a.DelegatedBy = slices.Clone(a.DelegatedBy)

@@ -136,6 +136,32 @@ func TestLegacyHMACAccepts(t *testing.T) {
 	}
 }
 
+// An agent whose metadata is only its signature (as SignLegacy makes it
+// from none) comes back with empty metadata that shares nothing writable,
+// and costs no allocation: the verifier runs on every call.
+func TestLegacyHMACSignatureOnlyMetadata(t *testing.T) {
+	claimed := identity.SignLegacy(tollgate.Agent{ID: "demo-agent", Version: "1.0.0", Owner: "demo-team"}, demoKey)
+	v := identity.NewLegacyHMAC(demoKey)
+	got, err := verify(v, claimed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata == nil || len(got.Metadata) != 0 {
+		t.Fatalf("metadata = %#v, want empty", got.Metadata)
+	}
+	got.Metadata = append(got.Metadata, tollgate.Field{Key: "role", Value: "admin"})
+	if sig, _ := claimed.Metadata.Get(identity.LegacySignatureKey); len(claimed.Metadata) != 1 || sig == "admin" {
+		t.Fatalf("appending to the verified metadata changed the claimed one: %v", claimed.Metadata)
+	}
+	if raceEnabled {
+		t.Skip("allocation counts of pooled code are meaningless under -race")
+	}
+	ctx, c := context.Background(), identity.Credentials{Claimed: claimed}
+	if n := testing.AllocsPerRun(100, func() { v.Verify(ctx, c) }); n != 0 {
+		t.Errorf("Verify allocates %v times, want 0", n)
+	}
+}
+
 // The legacy signature does not cover the delegation chain: Tollgate's
 // fixture shows the same signature on worker-agent with and without one.
 // This test pins that weakness so that nobody mistakes it for a guarantee.

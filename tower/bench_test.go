@@ -47,64 +47,104 @@ tools:
         mode: {type: integer, minimum: 0, maximum: 511}
 `
 
-// BenchmarkPipeline runs one ALLOW call through every stage: legacy HMAC
+// pipelineCall is one ALLOW call through every stage: legacy HMAC
 // identity, breaker, rate limit, indexed policy, network guard, a 3-field
-// schema, constraints, grants store configured, and a hash-chained audit
-// file in the default mode, DurabilityOS (two records per call: authorized
-// and executed).
-func BenchmarkPipeline(b *testing.B) {
+// schema, constraints, grants store configured, and sink.
+func pipelineCall(tb testing.TB, sink audit.Sink) (*Tower, Call) {
+	tb.Helper()
 	pol, err := policy.Parse("policy.yaml", []byte(benchPolicy))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	man, err := registry.Parse("manifest.yaml", []byte(benchManifest))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	lim, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{{AgentID: "*", Tool: "*", MaxCalls: 1_000_000, Window: time.Second}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	guard, err := netguard.New(netguard.Config{Default: "deny", Allowlist: []string{"https://api.github.com/*"}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	br, err := breaker.New(breaker.Settings{})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	sink, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl")) // the default, DurabilityOS
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
 	secret := []byte("agent-signing-key-67890")
 	tw, err := New(&Config{Policy: pol, Manifest: man, Limiter: lim, Guard: guard},
 		WithVerifier(identity.NewLegacyHMAC(secret)), WithBreaker(br), WithGrants(grants.NewMemory()),
 		WithAuditSink(sink), WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	signed := identity.SignLegacy(tollgate.Agent{ID: "agent-1", Version: "1.0", Owner: "team"}, secret)
 	params, err := tollgate.ParseParams([]byte(`{"path": "/safe/report.txt", "content": "quarterly numbers", "mode": 420}`))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	call := Call{
+	return tw, Call{
 		Credentials: identity.Credentials{Claimed: signed},
 		Intent:      tollgate.Intent{Action: "write_report", Reason: "benchmark"},
 		Request:     tollgate.ToolRequest{Tool: "api:write_file", Action: "write", Params: params},
 	}
-	exec := func(context.Context) (any, error) { return "ok", nil }
+}
+
+func okExec(context.Context) (any, error) { return "ok", nil }
+
+// BenchmarkPipeline is pipelineCall with a hash-chained audit file in the
+// default mode, DurabilityOS (two records per call: authorized and
+// executed).
+func BenchmarkPipeline(b *testing.B) {
+	sink, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl")) // the default, DurabilityOS
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	tw, call := pipelineCall(b, sink)
 	ctx := context.Background()
-	if _, err := tw.ExecuteCall(ctx, call, exec); err != nil {
+	if _, err := tw.ExecuteCall(ctx, call, okExec); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := tw.ExecuteCall(ctx, call, exec); err != nil {
+		if _, err := tw.ExecuteCall(ctx, call, okExec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPipelineDiscard is the pipeline without audit I/O: what the
+// stages themselves cost.
+func BenchmarkPipelineDiscard(b *testing.B) {
+	tw, call := pipelineCall(b, audit.Discard)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tw.ExecuteCall(ctx, call, okExec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestPipelineAllocations holds the hot path to its allocation budget
+// (issue 10: at most 8 per call with the audit file; the stages take 6
+// today: flight, correlation id, request hash, the agent's context, the
+// breaker's done func and part of the network guard's).
+func TestPipelineAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	tw, call := pipelineCall(t, audit.Discard)
+	ctx := context.Background()
+	n := testing.AllocsPerRun(200, func() {
+		if _, err := tw.ExecuteCall(ctx, call, okExec); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 6 {
+		t.Errorf("an allowed call allocates %v times, want at most 6", n)
 	}
 }

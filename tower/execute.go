@@ -183,8 +183,11 @@ func (f *flight) emit(refusal *tollgate.Error, summary string) {
 	}
 }
 
+// write records the call as it stands. The event lives in the flight, so
+// a call's records cost no allocation: a Sink does not keep it past Emit.
 func (f *flight) write(refusal *tollgate.Error, summary string) error {
-	e := &audit.Event{
+	e := &f.event
+	*e = audit.Event{
 		SchemaVersion:   audit.SchemaVersion,
 		Timestamp:       f.t.now(),
 		CorrelationID:   f.correlationID,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/approvals"
+	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/breaker"
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/registry"
@@ -34,6 +35,8 @@ type flight struct {
 	// breakerDone reports the call's outcome to the circuit breaker; set once
 	// the breaker let the call in, and called exactly once.
 	breakerDone func(breaker.Outcome)
+
+	event audit.Event // the record being written (see write)
 }
 
 // decide runs every stage that can refuse the call, in Tollgate's order.

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/audit"
@@ -132,7 +130,7 @@ func New(cfg *Config, opts ...Option) (*Tower, error) {
 		askTTL:   time.Hour,
 		sink:     audit.Discard,
 		now:      time.Now,
-		newID:    uuid.NewString,
+		newID:    newCorrelationID,
 		summary:  summarize,
 		log:      slog.Default(),
 	}

@@ -1,0 +1,32 @@
+package tower
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestCorrelationIDIsRandomUUIDv4(t *testing.T) {
+	seen := make(map[string]bool)
+	for range 1000 {
+		id := newCorrelationID()
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
+			t.Fatalf("correlation id %q is not a canonical UUIDv4 (%v)", id, err)
+		}
+		if seen[id] {
+			t.Fatalf("correlation id %q repeated", id)
+		}
+		seen[id] = true
+	}
+}
+
+// It runs on every call: its one allocation is the string it returns.
+func TestCorrelationIDAllocatesOnlyItsResult(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	if n := testing.AllocsPerRun(100, func() { newCorrelationID() }); n > 1 {
+		t.Errorf("newCorrelationID allocates %v times, want 1", n)
+	}
+}
