@@ -34,10 +34,11 @@ type Server struct {
 type ServerConfig struct {
 	// Gated puts the Tollgate interceptors in front of the service, with
 	// Dir/policy.yaml and Dir/manifest.yaml and an audit file at AuditPath
-	// opened with audit.OpenFile's defaults.
-	Gated     bool
-	Dir       string
-	AuditPath string
+	// opened with audit.OpenFile's defaults, changed by AuditOptions.
+	Gated        bool
+	Dir          string
+	AuditPath    string
+	AuditOptions []audit.Option
 }
 
 // Start listens on a free loopback port and serves until Stop.
@@ -52,7 +53,7 @@ func Start(cfg ServerConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.sink, err = audit.OpenFile(cfg.AuditPath); err != nil {
+		if s.sink, err = audit.OpenFile(cfg.AuditPath, cfg.AuditOptions...); err != nil {
 			return nil, err
 		}
 		tw, err := tower.New(tc, tower.WithAuditSink(s.sink))

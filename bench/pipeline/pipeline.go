@@ -52,8 +52,8 @@ type Gate struct {
 }
 
 // Open loads dir/policy.yaml and dir/manifest.yaml and opens auditPath
-// with audit.OpenFile's defaults.
-func Open(dir, auditPath string) (*Gate, error) {
+// with audit.OpenFile's defaults, changed by opts.
+func Open(dir, auditPath string, opts ...audit.Option) (*Gate, error) {
 	cfg, err := tower.LoadFiles(tower.Files{
 		Policy:   filepath.Join(dir, "policy.yaml"),
 		Manifest: filepath.Join(dir, "manifest.yaml"),
@@ -61,7 +61,7 @@ func Open(dir, auditPath string) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	sink, err := audit.OpenFile(auditPath)
+	sink, err := audit.OpenFile(auditPath, opts...)
 	if err != nil {
 		return nil, err
 	}

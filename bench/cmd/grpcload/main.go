@@ -6,7 +6,7 @@
 // and server run in this one process and share its CPUs. Run it from the
 // bench directory:
 //
-//	go run ./cmd/grpcload [-c 8] [-n 20000] [-d 0] [-rounds 3]
+//	go run ./cmd/grpcload [-c 8] [-n 20000] [-d 0] [-rounds 3] [-durability sync|os|buffered] [-auditdir DIR] [-cpuprofile FILE]
 package main
 
 import (
@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tollgate-go/tollgate/audit"
+	"github.com/tollgate-go/tollgate/bench"
 	"github.com/tollgate-go/tollgate/bench/grpcload"
 )
 
@@ -27,29 +29,49 @@ func main() {
 	dur := flag.Duration("d", 0, "stop each run after this long (0: no bound)")
 	rounds := flag.Int("rounds", 3, "rounds of bare then gated")
 	dir := flag.String("dir", "testdata/echo", "folder with the gated server's policy.yaml and manifest.yaml")
+	durability := flag.String("durability", "", "audit durability of the gated server: sync, os or buffered (default: the library's default)")
+	auditDir := flag.String("auditdir", "", "where to create the audit files (fsync cost depends on the file system; default: the system's temporary folder)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (bare and gated, client and server) to this file")
 	flag.Parse()
-	if err := run(*dir, *rounds, grpcload.LoadConfig{Workers: *workers, Calls: *calls, Duration: *dur}); err != nil {
+	opts, mode, err := bench.DurabilityFlag(*durability)
+	if err == nil {
+		srv := grpcload.ServerConfig{Dir: *dir, AuditOptions: opts}
+		err = run(srv, *auditDir, mode, *cpuProfile, *rounds, grpcload.LoadConfig{Workers: *workers, Calls: *calls, Duration: *dur})
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "grpcload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, rounds int, cfg grpcload.LoadConfig) error {
-	tmp, err := os.MkdirTemp("", "tollgate-grpcload-")
+func run(srv grpcload.ServerConfig, auditDir, mode, cpuProfile string, rounds int, cfg grpcload.LoadConfig) error {
+	tmp, err := os.MkdirTemp(auditDir, "tollgate-grpcload-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	bound := fmt.Sprintf("%d calls", cfg.Calls)
 	if cfg.Duration > 0 {
 		bound += fmt.Sprintf(" (at most %v)", cfg.Duration)
 	}
-	fmt.Printf("unary Echo over TCP loopback, %d workers, %s per run; gated: audit file with audit.OpenFile defaults\n", cfg.Workers, bound)
+	fmt.Printf("unary Echo over TCP loopback, %d workers, %s per run; gated: audit file, durability %s\n", cfg.Workers, bound, mode)
 	var ratios []float64
 	for r := range rounds {
 		var perSec [2]float64
 		for i, gated := range []bool{false, true} {
-			res, err := once(dir, filepath.Join(tmp, fmt.Sprintf("audit-%d.jsonl", r)), gated, cfg)
+			srv.Gated, srv.AuditPath = gated, filepath.Join(tmp, fmt.Sprintf("audit-%d.jsonl", r))
+			res, err := once(srv, cfg)
 			if err != nil {
 				return err
 			}
@@ -69,21 +91,21 @@ func run(dir string, rounds int, cfg grpcload.LoadConfig) error {
 }
 
 // once starts a server, loads it and stops it.
-func once(dir, auditPath string, gated bool, cfg grpcload.LoadConfig) (*grpcload.Result, error) {
-	s, err := grpcload.Start(grpcload.ServerConfig{Gated: gated, Dir: dir, AuditPath: auditPath})
+func once(srv grpcload.ServerConfig, cfg grpcload.LoadConfig) (*grpcload.Result, error) {
+	s, err := grpcload.Start(srv)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Addr, cfg.Gated = s.Addr, gated
+	cfg.Addr, cfg.Gated = s.Addr, srv.Gated
 	res, err := grpcload.Load(context.Background(), cfg)
 	if stopErr := s.Stop(); err == nil {
 		err = stopErr
 	}
-	if err != nil || !gated {
+	if err != nil || !srv.Gated {
 		return res, err
 	}
 	// Every gated call, warm-up included, must have left two records.
-	lines, err := audit.VerifyFile(auditPath)
+	lines, err := audit.VerifyFile(srv.AuditPath)
 	if err == nil && lines < 2*res.Calls {
 		err = fmt.Errorf("audit has %d lines for %d calls", lines, res.Calls)
 	}
