@@ -12,14 +12,49 @@
 //     seq, prev_hash and hash, where hash is the SHA-256 of the line up to
 //     the hash key. Editing, deleting, inserting or reordering a line breaks
 //     the chain, and Verify names the first broken line. Concurrent Emit
-//     calls share one write(2) and one fsync (group commit), and Emit returns
-//     only once its line is written: a caller that gets an error must refuse
-//     the call, because the audit record is missing.
+//     calls share one write(2) (group commit), and Emit returns only once
+//     its line is as durable as the sink's Durability says: a caller that
+//     gets an error must refuse the call, because the audit record is
+//     missing.
 //   - Webhook posts alert-worthy events (blocked, approval_denied, failed,
 //     timeout by default), HMAC-signed, asynchronously with retries; it never
 //     delays or refuses a call.
 //   - Composite fans out to several sinks and, unlike Tollgate, returns
 //     their errors instead of swallowing them.
+//
+// # Durability
+//
+// WithDurability chooses what an acknowledged record — one whose Emit
+// returned nil — survives. The tower writes a call's "authorized" record
+// before executing it, so the same terms say what the pre-execution record
+// guarantees:
+//
+//   - DurabilityOS, the default: written with write(2) before Emit
+//     returns, fsynced in the background at most every DefaultSyncInterval
+//     (100 ms; DurabilityOS.Every). A killed process (kill -9, OOM, panic)
+//     loses nothing acknowledged and no call runs without its record in the
+//     file; a power failure or kernel crash may lose the last interval, and
+//     the log then ends early.
+//   - DurabilitySync: fsynced before Emit returns, one fsync for all
+//     callers that arrive together. Survives power failure; costs a disk
+//     flush per group of calls.
+//   - DurabilityBuffered: kept in memory and written every
+//     DefaultFlushInterval (10 ms; DurabilityBuffered.Every), when 1 MiB is
+//     waiting and on Close. A killed process loses the window, so a call
+//     may have run whose "authorized" record is lost; a failed write
+//     breaks the sink and is reported by the next Emit. Never the default.
+//
+// As in Redis (appendfsync always/everysec/no) and PostgreSQL
+// (synchronous_commit), the window is a documented choice. In every mode
+// lines are chained in order, and a crash leaves a prefix of the chain (at
+// worst with a torn last line, which OpenFile refuses and says how to cut).
+//
+// A call's two records share their agent, intent and tool request: the
+// sink redacts and encodes that part once, for the "authorized" record,
+// and reuses the bytes for the outcome record with the same correlation id
+// when its agent, intent and request are the same values (params,
+// metadata and delegation lists the very same slices). Params changed in
+// place between the two records are therefore recorded as first seen.
 //
 // # Signed checkpoints
 //

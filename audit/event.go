@@ -49,6 +49,14 @@ type Event struct {
 // "_signature" is always left out. AppendJSON does not redact: sinks run
 // their Redactor first.
 func (e *Event) AppendJSON(dst []byte) []byte {
+	dst = e.appendHead(dst)
+	dst = e.appendRequest(dst)
+	return e.appendTail(dst)
+}
+
+// appendHead writes the keys before the agent: `{"schema_version": …,
+// "request_hash": …`.
+func (e *Event) appendHead(dst []byte) []byte {
 	js := pycompat.Log
 	sv := e.SchemaVersion
 	if sv == "" {
@@ -61,8 +69,14 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `", "correlation_id": `...)
 	dst = js.AppendString(dst, e.CorrelationID)
 	dst = append(dst, `, "request_hash": `...)
-	dst = js.AppendString(dst, e.RequestHash)
+	return js.AppendString(dst, e.RequestHash)
+}
 
+// appendRequest writes the part a call's records share — `, "agent": {…},
+// "intent": {…}, "tool_request": {…}` — which FileSink encodes once per
+// call (segments).
+func (e *Event) appendRequest(dst []byte) []byte {
+	js := pycompat.Log
 	a := &e.Agent
 	dst = append(dst, `, "agent": {"agent_id": `...)
 	dst = js.AppendString(dst, a.ID)
@@ -111,9 +125,15 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = appendObject(dst, tr.Metadata)
 	dst = append(dst, `, "manifest_version": `...)
 	dst = appendNullable(dst, tr.ManifestVersion)
+	return append(dst, '}')
+}
 
+// appendTail writes the keys after the tool request, from `, "decision": `
+// to the closing brace.
+func (e *Event) appendTail(dst []byte) []byte {
+	js := pycompat.Log
 	d := &e.Decision
-	dst = append(dst, `}, "decision": {"decision": `...)
+	dst = append(dst, `, "decision": {"decision": `...)
 	dst = js.AppendString(dst, string(d.Type))
 	dst = append(dst, `, "reason": `...)
 	dst = js.AppendString(dst, d.Reason)

@@ -35,6 +35,7 @@ type FileSink struct {
 	redactor *Redactor
 	maxValue int
 	w        *writer
+	segs     *segments
 	failed   atomic.Uint64 // Emit calls that returned an error
 
 	mu      sync.Mutex
@@ -116,7 +117,7 @@ type ticks struct{ fsync, flush, checkpoint <-chan time.Time }
 // startFileSink returns a sink writing through w. When a tick channel is
 // set, a goroutine serves it until Close.
 func startFileSink(w *writer, cfg fileConfig, t ticks) *FileSink {
-	s := &FileSink{redactor: cfg.redactor, maxValue: cfg.maxValue, w: w, stopTick: func() {}}
+	s := &FileSink{redactor: cfg.redactor, maxValue: cfg.maxValue, w: w, segs: newSegments(), stopTick: func() {}}
 	s.idle = sync.NewCond(&s.mu)
 	if t.fsync != nil || t.flush != nil || t.checkpoint != nil {
 		stop, stopped := make(chan struct{}), make(chan struct{})
@@ -164,7 +165,7 @@ func (s *FileSink) Emit(_ context.Context, e *Event) error {
 		return errors.New("audit: nil event")
 	}
 	r := requests.Get().(*request)
-	r.line = appendRecord(r.line[:0], e, s.redactor, s.maxValue)
+	r.line = s.segs.appendRecord(r.line[:0], e, s.redactor, s.maxValue)
 	if len(r.line)+chainOverhead > MaxLineSize { // appendRecord bounds it: not expected
 		requests.Put(r)
 		s.failed.Add(1)

@@ -483,4 +483,3 @@ func TestFileSinkDevFull(t *testing.T) {
 		t.Errorf("Emit = %v, want ENOSPC", err)
 	}
 }
-
