@@ -2,8 +2,10 @@ package tower
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/tollgate-go/tollgate/breaker"
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
+	testv1 "github.com/tollgate-go/tollgate/internal/testproto"
 	"github.com/tollgate-go/tollgate/netguard"
 	"github.com/tollgate-go/tollgate/policy"
 	"github.com/tollgate-go/tollgate/ratelimit"
@@ -146,5 +149,38 @@ func TestPipelineAllocations(t *testing.T) {
 	})
 	if n > 6 {
 		t.Errorf("an allowed call allocates %v times, want at most 6", n)
+	}
+}
+
+// BenchmarkSummary is the audit summary of a large result: rendering stops
+// soon after the 200 characters it keeps.
+func BenchmarkSummary(b *testing.B) {
+	type item struct {
+		ID   int      `json:"id"`
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	type listing struct {
+		Items []item `json:"items"`
+	}
+	var big listing
+	for i := 0; i < 1<<14; i++ { // about 1 MiB of JSON
+		big.Items = append(big.Items, item{ID: i, Name: fmt.Sprintf("ticket-%06d with a title", i), Tags: []string{"open", "p2"}})
+	}
+	for _, bm := range []struct {
+		name   string
+		result any
+	}{
+		{"small", map[string]any{"status": "ok", "id": 42}},
+		{"string_1MiB", strings.Repeat("x", 1<<20)},
+		{"struct_1MiB", big},
+		{"proto_1MiB", &testv1.FetchResponse{Status: 200, Body: strings.Repeat("x", 1<<20)}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				summarize(bm.result)
+			}
+		})
 	}
 }

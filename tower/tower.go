@@ -107,8 +107,9 @@ func WithClock(now func() time.Time) Option { return func(t *Tower) { t.now = no
 func WithIDGenerator(f func() string) Option { return func(t *Tower) { t.newID = f } }
 
 // WithResultSummary sets how a tool's result is summarised in the audit
-// record (default: its text, cut at 200 characters, as Tollgate does).
-// Return "" to record no summary.
+// record (default: its text, cut at 200 characters, as Tollgate does; only
+// about that much of a large result is rendered). Return "" to record no
+// summary. f runs on every executed call.
 func WithResultSummary(f func(result any) string) Option { return func(t *Tower) { t.summary = f } }
 
 // WithLogger sets where internal errors (audit failures, recovered panics)
