@@ -61,3 +61,46 @@ func BenchmarkAllow(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkAllowManyAgents spreads calls over one million distinct agents
+// in turn, the calls 1µs apart, after one untimed round of them. With a
+// 1-minute window every agent stays tracked (live: the table holds 1M
+// agents, each call finds its agent); with a 100 ms window each agent is
+// idle before its next call (churn: 100,000 live agents, one forgotten and
+// one added per call). No call may be refused for lack of room.
+func BenchmarkAllowManyAgents(b *testing.B) {
+	const n = 1_000_000
+	agents := make([]tollgate.Agent, n)
+	for i := range agents {
+		agents[i].ID = "agent-" + strconv.Itoa(i)
+	}
+	req := tollgate.ToolRequest{Tool: "mcp:files.write", Effect: tollgate.EffectWrite}
+	for _, bc := range []struct {
+		name   string
+		window time.Duration
+	}{{"live", time.Minute}, {"churn", 100 * time.Millisecond}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{{Tool: "*", MaxCalls: 10, Window: bc.window}},
+				ratelimit.WithClock(tickingClock()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			for _, a := range agents {
+				if res, _ := l.Allow(ctx, a, req); !res.Allowed {
+					b.Fatalf("agent %s refused: %s", a.ID, res.Reason)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if res, _ := l.Allow(ctx, agents[i], req); !res.Allowed {
+					b.Fatalf("agent #%d refused: %s", i, res.Reason)
+				}
+				if i++; i == n {
+					i = 0
+				}
+			}
+		})
+	}
+}

@@ -39,12 +39,11 @@ type Result struct {
 	// Allowed.
 	Reason string
 	// RetryAfter is how long until the refusing rule admits a call again
-	// (its oldest counted call leaves the window), or, for a refusal for lack
-	// of capacity, until the first tracked agent goes idle; zero when
-	// Allowed.
+	// (its oldest counted call leaves the window); zero when Allowed.
 	RetryAfter time.Duration
 	// Rule is the index, in the rule list, of the rule that refused the call;
-	// -1 when Allowed or when the limiter refused for lack of capacity.
+	// -1 when Allowed (or when a Limiter other than SlidingWindow refuses
+	// for a reason of its own).
 	Rule int
 }
 

@@ -3,10 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/maphash"
-	"math"
-	"sync"
 	"time"
 
 	"github.com/tollgate-go/tollgate"
@@ -20,56 +17,34 @@ import (
 // them at once. A refused call is recorded nowhere, so exceeding one limit
 // never uses up another (Tollgate counted a refused call against the rules
 // listed before the refusing one).
+//
+// The limiter tracks only agents with a counted call still inside its
+// window, and never refuses a call for lack of room: see the package
+// documentation on memory.
 type SlidingWindow struct {
-	rules    []rule
-	clock    func() time.Time
-	base     time.Time // timestamps are nanoseconds since base
-	seed     maphash.Seed
-	shards   []shard
-	mask     uint64
-	perShard int
-	fullMsg  string
-}
-
-// shard holds the logs of the agents whose ids hash to it. All logs of one
-// agent live in one shard, so one lock makes check-then-record atomic across
-// all rules.
-type shard struct {
-	mu     sync.Mutex
-	agents map[string]*agentLogs
-	// nextIdle is a lower bound on when the first agent of this shard can
-	// become idle; eviction scans are skipped before then.
-	nextIdle int64
-}
-
-// agentLogs are one agent's logs, indexed like the rules. The key is the
-// exact agent id, so ids cannot collide.
-type agentLogs struct {
-	logs []ring
-	// idleAt is when every counted call of this agent will have left its
-	// window.
-	idleAt int64
+	rules  []rule
+	clock  func() time.Time
+	base   time.Time // timestamps are nanoseconds since base
+	seed   maphash.Seed
+	shards []shard
 }
 
 // NewSlidingWindow returns a limiter enforcing rules, which are checked in
 // order: when several refuse a call, the first one gives the reason.
 func NewSlidingWindow(rules []Rule, opts ...Option) (*SlidingWindow, error) {
-	o := options{clock: time.Now, maxKeys: DefaultMaxKeys}
+	o := options{clock: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.clock == nil {
 		return nil, errors.New("ratelimit: WithClock: clock is nil")
 	}
-	if o.maxKeys < 1 {
-		return nil, fmt.Errorf("ratelimit: WithMaxKeys: must be >= 1, got %d", o.maxKeys)
-	}
 	l := &SlidingWindow{
-		rules:   make([]rule, len(rules)),
-		clock:   o.clock,
-		base:    o.clock(),
-		seed:    maphash.MakeSeed(),
-		fullMsg: fmt.Sprintf("Rate limit exceeded: the limiter is tracking its maximum of %d active agents", o.maxKeys),
+		rules:  make([]rule, len(rules)),
+		clock:  o.clock,
+		base:   o.clock(),
+		seed:   maphash.MakeSeed(),
+		shards: newShards(),
 	}
 	for i, r := range rules {
 		c, err := compile(i+1, r)
@@ -78,16 +53,6 @@ func NewSlidingWindow(rules []Rule, opts ...Option) (*SlidingWindow, error) {
 		}
 		l.rules[i] = c
 	}
-	n := 1
-	for n < 32 && o.maxKeys/(2*n) >= 1024 {
-		n *= 2
-	}
-	l.shards = make([]shard, n)
-	for i := range l.shards {
-		l.shards[i].agents = make(map[string]*agentLogs)
-	}
-	l.mask = uint64(n - 1)
-	l.perShard = (o.maxKeys + n - 1) / n
 	return l, nil
 }
 
@@ -111,37 +76,50 @@ func (l *SlidingWindow) Allow(_ context.Context, agent tollgate.Agent, req tollg
 	now := int64(l.clock().Sub(l.base))
 	s := l.shard(agent.ID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	res := l.allow(s, agent.ID, matched, now)
+	var peer *shard
+	if s.calls++; s.calls%sweepEvery == 0 {
+		peer = &l.shards[s.peer]
+		s.peer = (s.peer + 1) % len(l.shards)
+	}
+	s.mu.Unlock()
+	if peer != nil {
+		peer.sweep(now)
+	}
+	return res, nil
+}
 
-	a := s.agents[agent.ID]
+// allow decides a call in its agent's shard, whose lock the caller holds.
+func (l *SlidingWindow) allow(s *shard, agentID string, matched []int, now int64) Result {
+	s.expire(now, expireBatch)
+	a := s.agents[agentID]
 	for _, i := range matched {
 		r := &l.rules[i]
 		if a == nil {
 			if r.maxCalls == 0 {
-				return r.refuse(i, agent.ID, nil, now), nil
+				return r.refuse(i, agentID, nil, now)
 			}
 			continue
 		}
 		log := &a.logs[i]
 		log.prune(now - r.window)
 		if log.n >= r.maxCalls {
-			return r.refuse(i, agent.ID, log, now), nil
+			return r.refuse(i, agentID, log, now)
 		}
 	}
-	if a == nil {
-		if len(s.agents) >= l.perShard && !s.evictIdle(now) {
-			return Result{Reason: l.fullMsg, RetryAfter: time.Duration(max(s.nextIdle-now, 0)), Rule: -1}, nil
-		}
-		a = &agentLogs{logs: make([]ring, len(l.rules))}
-		s.agents[agent.ID] = a
+	fresh := a == nil
+	if fresh {
+		a = s.add(agentID, len(l.rules))
 	}
 	for _, i := range matched {
 		r := &l.rules[i]
 		a.logs[i].push(now, r.maxCalls)
 		a.idleAt = max(a.idleAt, now+r.window)
 	}
-	s.nextIdle = min(s.nextIdle, a.idleAt)
-	return allowed, nil
+	if fresh {
+		a.due = a.idleAt
+	}
+	return allowed
 }
 
 func (r *rule) refuse(i int, agentID string, log *ring, now int64) Result {
@@ -156,37 +134,14 @@ func (r *rule) refuse(i int, agentID string, log *ring, now int64) Result {
 }
 
 func (l *SlidingWindow) shard(agentID string) *shard {
-	if l.mask == 0 {
-		return &l.shards[0]
-	}
-	return &l.shards[maphash.String(l.seed, agentID)&l.mask]
-}
-
-// evictIdle forgets every agent whose counted calls have all expired and
-// reports whether any was forgotten.
-func (s *shard) evictIdle(now int64) bool {
-	if now < s.nextIdle {
-		return false
-	}
-	freed := false
-	next := int64(math.MaxInt64)
-	for id, a := range s.agents {
-		if a.idleAt <= now {
-			delete(s.agents, id)
-			freed = true
-		} else {
-			next = min(next, a.idleAt)
-		}
-	}
-	s.nextIdle = next
-	return freed
+	return &l.shards[maphash.String(l.seed, agentID)%shardCount]
 }
 
 // Reset forgets the counts of the agent with exactly this id.
 func (l *SlidingWindow) Reset(agentID string) {
 	s := l.shard(agentID)
 	s.mu.Lock()
-	delete(s.agents, agentID)
+	s.forget(agentID)
 	s.mu.Unlock()
 }
 
@@ -195,8 +150,7 @@ func (l *SlidingWindow) ResetAll() {
 	for i := range l.shards {
 		s := &l.shards[i]
 		s.mu.Lock()
-		clear(s.agents)
-		s.nextIdle = 0
+		s.forgetAll()
 		s.mu.Unlock()
 	}
 }

@@ -270,7 +270,6 @@ func TestNewSlidingWindowRejectsBadRules(t *testing.T) {
 		{"window too long", ratelimit.Rule{MaxCalls: 1, Window: ratelimit.MaxWindow + 1}, nil, "is too long; the most is 3153600000 seconds"},
 		{"upper-case effect", ratelimit.Rule{Effect: "WRITE", MaxCalls: 1, Window: time.Second}, nil, `effect "WRITE" is not an effect`},
 		{"nil clock", ratelimit.Rule{MaxCalls: 1, Window: time.Second}, []ratelimit.Option{ratelimit.WithClock(nil)}, "clock is nil"},
-		{"zero max keys", ratelimit.Rule{MaxCalls: 1, Window: time.Second}, []ratelimit.Option{ratelimit.WithMaxKeys(0)}, "WithMaxKeys: must be >= 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{tc.rule}, tc.opts...)
@@ -290,45 +289,95 @@ func TestStarAndEmptyMeanAny(t *testing.T) {
 	}
 }
 
-// With the agent table full of active agents a new agent is refused (fail
-// closed) rather than anyone's counts being forgotten; once agents go idle
-// they are evicted and new agents fit.
-func TestMaxKeysEvictsOnlyIdleAgents(t *testing.T) {
+// Agents whose window has passed are forgotten as calls arrive, however
+// many there were, while an agent still inside its window keeps its count.
+func TestIdleAgentsForgottenActiveKept(t *testing.T) {
 	clock := newFakeClock()
-	l, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{{MaxCalls: 1, Window: 10 * time.Second}},
-		ratelimit.WithClock(clock.Now), ratelimit.WithMaxKeys(2))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLimiter(t, clock, ratelimit.Rule{MaxCalls: 1, Window: 10 * time.Second})
 	req := call("t", tollgate.EffectRead)
-	mustAllow(t, l, 1, "a", req)
+	mustAllow(t, l, 1, "a", req) // t=0
+	for i := range 10_000 {
+		mustAllow(t, l, 1, fmt.Sprintf("other-%d", i), req)
+	}
 	clock.Advance(4 * time.Second)
-	mustAllow(t, l, 1, "b", req)
-	res := mustRefuse(t, l, "c", req)
-	if res.Rule != -1 || !strings.Contains(res.Reason, "maximum of 2 active agents") {
-		t.Errorf("got rule %d %q, want a capacity refusal", res.Rule, res.Reason)
+	mustAllow(t, l, 1, "b", req)   // t=4
+	clock.Advance(6 * time.Second) // t=10: "a" and the others idle, "b" not
+	for i := range 10_000 {
+		mustAllow(t, l, 1, fmt.Sprintf("new-%d", i), req)
 	}
-	if res.RetryAfter != 6*time.Second { // "a" goes idle at t=10
-		t.Errorf("RetryAfter = %v, want 6s", res.RetryAfter)
+	if n := l.Tracked(); n > 10_001+1_000 {
+		t.Errorf("%d agents tracked after the others' window passed, want about 10,001", n)
 	}
-	mustRefuse(t, l, "a", req) // a's count survived
-	clock.Advance(6 * time.Second)
-	mustAllow(t, l, 1, "c", req) // "a" idle and evicted
-	mustRefuse(t, l, "b", req)   // "b" still active, still counted
-	mustRefuse(t, l, "d", req)
+	mustRefuse(t, l, "b", req) // b's count survived the churn
+	mustAllow(t, l, 1, "a", req)
+}
+
+// Reset forgets an agent at once; the limiter's own record of when to look
+// at it again must not later forget the agent's new counts.
+func TestResetThenCallAgainKeepsNewCount(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(t, clock, ratelimit.Rule{MaxCalls: 1, Window: 10 * time.Second})
+	req := call("t", tollgate.EffectRead)
+	mustAllow(t, l, 1, "a", req) // t=0, due again at t=10
+	l.Reset("a")
+	clock.Advance(5 * time.Second)
+	mustAllow(t, l, 1, "a", req) // t=5, counted until t=15
+	clock.Advance(5 * time.Second)
+	for i := range 100 { // t=10: expire the old record
+		mustAllow(t, l, 1, fmt.Sprintf("other-%d", i), req)
+	}
+	mustRefuse(t, l, "a", req)
+	l.ResetAll()
+	mustAllow(t, l, 1, "a", req)
+	if n := l.Tracked(); n != 1 {
+		t.Errorf("%d agents tracked after ResetAll and one call, want 1", n)
+	}
+}
+
+// Concurrent callers (new agents, repeat agents, resets) with the clock
+// moving: no call is refused for lack of room, and idle agents are
+// forgotten while shards sweep each other. (Exact counting under
+// contention is TestConcurrentCallsCountedExactly.)
+func TestConcurrentChurnNeverRefusesForRoom(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(t, clock, ratelimit.Rule{MaxCalls: 2, Window: time.Second})
+	req := call("t", tollgate.EffectRead)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 5_000 {
+				id := fmt.Sprintf("g%d-%d", g, i)
+				mustAllow(t, l, 2, id, req)
+				if i%100 == 0 {
+					l.Reset(id)
+					clock.Advance(100 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	clock.Advance(time.Second) // every agent so far is idle
+	for i := range 20_000 {
+		mustAllow(t, l, 1, fmt.Sprintf("late-%d", i), req)
+	}
+	if n := l.Tracked(); n > 21_000 {
+		t.Errorf("%d agents tracked, want the 20,000 late ones and few idle ones", n)
+	}
 }
 
 // Calls no rule applies to are not tracked at all.
 func TestUnmatchedCallsAreNotTracked(t *testing.T) {
-	l, err := ratelimit.NewSlidingWindow([]ratelimit.Rule{{Tool: "limited", MaxCalls: 1, Window: time.Minute}},
-		ratelimit.WithMaxKeys(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLimiter(t, newFakeClock(), ratelimit.Rule{Tool: "limited", MaxCalls: 1, Window: time.Minute})
 	for _, id := range []string{"a", "b", "c"} {
 		mustAllow(t, l, 3, id, call("free", tollgate.EffectRead))
 	}
+	if n := l.Tracked(); n != 0 {
+		t.Errorf("%d agents tracked, want 0", n)
+	}
 	mustAllow(t, l, 1, "a", call("limited", tollgate.EffectRead))
+	if n := l.Tracked(); n != 1 {
+		t.Errorf("%d agents tracked, want 1", n)
+	}
 }
 
 func TestNoRulesAllowsEverything(t *testing.T) {
