@@ -28,6 +28,9 @@ func (r RuleRef) String() string {
 type Miss struct {
 	Rule RuleRef
 	Why  string // e.g. `effect: want "write", got "read"`
+	// Field is the request field the failed condition read, named as in
+	// RuleInfo.Reads (e.g. "effect", "when.risk_score").
+	Field string
 }
 
 // Explanation says how Evaluate reaches its decision for a call.
@@ -77,7 +80,7 @@ func (p *Policy) Explain(agent tollgate.Agent, intent tollgate.Intent, req tollg
 		ref := RuleRef{Index: r.index, ID: r.id, Line: r.line}
 		m := r.match(&agent, &intent, &req, false)
 		if m.check != matched {
-			e.Misses = append(e.Misses, Miss{Rule: ref, Why: r.describe(m, &agent, &intent, &req)})
+			e.Misses = append(e.Misses, Miss{Rule: ref, Why: r.describe(m, &agent, &intent, &req), Field: r.field(m)})
 			continue
 		}
 		e.Decision, e.Matched = p.decide(r, &req), &ref

@@ -97,6 +97,12 @@ type RuleInfo struct {
 	Tool, Action, ResourceType, Effect string
 	// Keys are the rule's keys in file order.
 	Keys []string
+	// Reads are the request fields the rule's conditions read, in the
+	// order Evaluate tests them: tool, action, resource_type, effect,
+	// agent.KEY, agent.delegated_by (any delegation key), intent.KEY,
+	// when.KEY, and manifest_version for an ALLOW rule (without it, ALLOW
+	// becomes ASK).
+	Reads []string
 }
 
 // Rules describes every rule in file order.
@@ -109,7 +115,7 @@ func (p *Policy) Rules() []RuleInfo {
 			Decision: r.decision, Reason: r.reason,
 			Tool: r.tool.String(), Action: r.action.String(),
 			ResourceType: r.resourceType.String(), Effect: r.effect.String(),
-			Keys: append([]string(nil), r.keys...),
+			Keys: append([]string(nil), r.keys...), Reads: r.reads(),
 		}
 	}
 	return out
