@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,7 +213,10 @@ func scalar(n *yaml.Node) (any, error) {
 	case "!!int":
 		return strconv.Atoi(n.Value)
 	case "!!float":
-		return strconv.ParseFloat(n.Value, 64)
+		// JSON and Rego have no infinity or NaN.
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f, nil
+		}
 	}
-	return nil, fmt.Errorf("value %q (%s) is outside the subset: want text or a number", n.Value, n.Tag)
+	return nil, fmt.Errorf("value %q (%s) is outside the subset: want text or a finite number", n.Value, n.Tag)
 }

@@ -133,12 +133,14 @@ func TestSecurityHardenedDecidesAlike(t *testing.T) {
 	}
 }
 
-func TestParseYAMLRefusesKeysOutsideTheSubset(t *testing.T) {
+func TestParseYAMLRefusesWhatIsOutsideTheSubset(t *testing.T) {
 	for _, src := range []string{
 		"rules:\n  - {decision: ALLOW, metadata: {a: 1}}\n",
 		"rules:\n  - {decision: ALLOW, when: {flag: true}}\n",
 		"rules:\n  - {decision: ALLOW, when: {n: {\"~\": 1}}}\n",
 		"rules:\n  - {decision: ALLOW, agent: {role: admin}}\n",
+		"rules:\n  - {decision: ALLOW, when: {n: {\">\": .inf}}}\n",
+		"rules:\n  - {decision: ALLOW, when: {n: .nan}}\n",
 	} {
 		if rules, err := ParseYAML([]byte(src)); err == nil {
 			t.Errorf("ParseYAML(%q) = %+v, want an error", src, rules)
