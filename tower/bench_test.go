@@ -174,6 +174,7 @@ func BenchmarkSummary(b *testing.B) {
 		{"small", map[string]any{"status": "ok", "id": 42}},
 		{"string_1MiB", strings.Repeat("x", 1<<20)},
 		{"struct_1MiB", big},
+		{"proto_small", &testv1.FetchResponse{Status: 200, Body: "hello"}},
 		{"proto_1MiB", &testv1.FetchResponse{Status: 200, Body: strings.Repeat("x", 1<<20)}},
 	} {
 		b.Run(bm.name, func(b *testing.B) {

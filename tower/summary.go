@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -28,26 +30,54 @@ func summarize(result any) string {
 		return ""
 	case string:
 		return cut(r)
-	case []byte:
-		return cut(string(r[:min(len(r), renderCap)]))
-	case protoreflect.ProtoMessage:
-		return cut(string(appendProto(make([]byte, 0, 256), r.ProtoReflect())))
+	case protoreflect.ProtoMessage: // before Stringer: its String renders the whole message
+		return render(func(b []byte) ([]byte, error) { return appendProto(b, r.ProtoReflect()), nil })
 	case fmt.Stringer:
 		return cut(r.String())
 	case error:
 		return cut(r.Error())
+	case []byte:
+		return render(func(b []byte) ([]byte, error) { return append(b, r[:min(len(r), renderCap)]...), nil })
 	}
-	b, err := appendJSON(make([]byte, 0, 256), reflect.ValueOf(result), 0)
+	if s, ok := renderOK(func(b []byte) ([]byte, error) { return appendJSON(b, reflect.ValueOf(result), 0) }); ok {
+		return s
+	}
+	// What the bounded encoder cannot encode, encoding/json may not either:
+	// summarize as Tollgate did.
+	b, err := json.Marshal(result)
 	if err != nil {
-		// What the bounded encoder cannot encode, encoding/json may not
-		// either: summarize as Tollgate did.
-		b, err = json.Marshal(result)
-		if err != nil {
-			return cut(fmt.Sprint(result))
-		}
+		return cut(fmt.Sprint(result))
 	}
 	return cut(string(b))
 }
+
+// render runs appendText on a pooled buffer and returns the text, cut.
+func render(appendText func([]byte) ([]byte, error)) string {
+	s, _ := renderOK(appendText)
+	return s
+}
+
+func renderOK(appendText func([]byte) ([]byte, error)) (string, bool) {
+	bp := renderBufs.Get().(*[]byte)
+	b, err := appendText((*bp)[:0])
+	var s string
+	if err == nil {
+		s = cutBytes(b)
+	}
+	if cap(b) <= maxPooledRender {
+		*bp = b
+		renderBufs.Put(bp)
+	}
+	return s, err == nil
+}
+
+// renderBufs pools the buffers results are rendered into: the text escapes
+// the renderers' reach of the stack, and every executed call renders one.
+var renderBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*renderCap); return &b }}
+
+// maxPooledRender bounds the buffers kept: a value handed whole to
+// json.Marshal may have grown one far past renderCap.
+const maxPooledRender = 8 * renderCap
 
 // cut keeps the first summaryLimit runes of s and marks a cut with "...".
 func cut(s string) string {
@@ -59,6 +89,19 @@ func cut(s string) string {
 		n++
 	}
 	return s
+}
+
+// cutBytes is string(cut(b)) with one allocation; it writes over b.
+func cutBytes(b []byte) string {
+	n := 0
+	for i := 0; i < len(b); n++ {
+		if n == summaryLimit {
+			return string(append(b[:i], "..."...))
+		}
+		_, size := utf8.DecodeRune(b[i:])
+		i += size
+	}
+	return string(b)
 }
 
 // typeName is the error's type without package path, as Tollgate records

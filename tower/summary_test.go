@@ -210,6 +210,22 @@ func TestSummaryOfProtoMessages(t *testing.T) {
 	}
 }
 
+// A summary costs one allocation, its text, however large the result.
+func TestSummaryAllocatesOnlyItsText(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	for name, v := range map[string]any{
+		"proto":  &testv1.FetchResponse{Status: 200, Body: strings.Repeat("x", 1<<20)},
+		"struct": struct{ S string }{strings.Repeat("x", 1<<20)},
+		"bytes":  make([]byte, 1<<20),
+	} {
+		if n := testing.AllocsPerRun(50, func() { summarize(v) }); n > 1 {
+			t.Errorf("%s: %v allocations, want 1", name, n)
+		}
+	}
+}
+
 // FuzzSummaryString checks the bounded JSON string encoding against
 // encoding/json's, in keys and values, short and long.
 func FuzzSummaryString(f *testing.F) {
