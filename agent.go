@@ -13,6 +13,11 @@ type Agent struct {
 	// Metadata is free-form. Policy rules read agent.environment and
 	// agent.role from it.
 	Metadata Params
+	// SessionID is the verified token's "sid" claim: the session the token
+	// was minted for, empty when the credentials name none. Kill switches
+	// of scope session:SID read it. It is not part of Tollgate's agent
+	// record: policy rules, request hashes and audit lines do not see it.
+	SessionID string
 }
 
 // Clone returns a deep copy of a, sharing no memory with it, for code that

@@ -30,6 +30,10 @@ const (
 	// server reads; the front door refused it before it was decoded, so the
 	// call has no params.
 	ReasonMessageTooLarge Reason = "MESSAGE_TOO_LARGE"
+	// ReasonKilled means a kill switch an operator set covers the call:
+	// everything, the agent (or one that delegated to it), its session,
+	// or the tool. The message names the switch and its reason.
+	ReasonKilled Reason = "KILLED"
 )
 
 // Stage names the pipeline stage that produced an Error.
@@ -41,7 +45,11 @@ const (
 	// could decide the call: a request it cannot render as params, a
 	// request type it cannot find, a message too large to read. The tower
 	// still verifies the caller and records it (tower.Tower.Refuse).
-	StageFrontDoor   Stage = "frontdoor"
+	StageFrontDoor Stage = "frontdoor"
+	// StageKillSwitch refuses calls a kill switch covers. A global switch
+	// is checked before the caller's credentials are verified, every
+	// other switch right after.
+	StageKillSwitch  Stage = "killswitch"
 	StageIdentity    Stage = "identity"
 	StageBreaker     Stage = "breaker"
 	StageRateLimit   Stage = "ratelimit"
