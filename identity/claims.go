@@ -28,7 +28,7 @@ const (
 //	exp    ExpiresAt         owner  Agent.Owner
 //	nbf    NotBefore         meta   Agent.Metadata (JSON object)
 //	iat    IssuedAt          act    Agent.DelegatedBy (nested, see below)
-//	jti    ID
+//	jti    ID                sid    Agent.SessionID
 //
 // The delegation chain uses RFC 8693's nested "act" claims, most recent
 // first: the outermost act names the agent that delegated directly to sub,
@@ -61,6 +61,7 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 	Version string          `json:"ver,omitempty"`
 	Owner   string          `json:"owner,omitempty"`
+	Session string          `json:"sid,omitempty"`
 	Meta    json.RawMessage `json:"meta,omitempty"`
 	Act     json.RawMessage `json:"act,omitempty"`
 }

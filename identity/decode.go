@@ -32,7 +32,7 @@ func (*unreadClaims) UnmarshalJSON([]byte) error { return nil }
 // their names in another case.
 var (
 	headerNames = foldedNames("alg", "kid", "typ", "cty", "crit")
-	claimNames  = foldedNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "ver", "owner", "meta", "act")
+	claimNames  = foldedNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "ver", "owner", "sid", "meta", "act")
 )
 
 // checkHeader refuses a JOSE header that could read two ways (see
@@ -56,7 +56,7 @@ func checkHeader(data []byte) error {
 
 // decodeClaims reads a token's claims, exactly as signed, strictly: no
 // member repeated anywhere (checkMembers), every claim this package reads
-// of its JSON type — "iss", "sub", "jti", "ver" and "owner" strings,
+// of its JSON type — "iss", "sub", "jti", "ver", "owner" and "sid" strings,
 // "exp", "nbf" and "iat" numbers, "aud" a string or an array of strings,
 // "meta" and "act" objects (or null) — and the delegation chain and
 // metadata well formed. Other members are ignored. It returns the
@@ -84,6 +84,8 @@ func decodeClaims(data []byte) (jwt.RegisteredClaims, tollgate.Agent, error) {
 			a.Version, err = stringClaim(f)
 		case "owner":
 			a.Owner, err = stringClaim(f)
+		case "sid":
+			a.SessionID, err = stringClaim(f)
 		case "aud":
 			rc.Audience, err = audienceClaim(f.Value)
 		case "exp":

@@ -57,7 +57,8 @@ type signerConfig struct {
 // NewSigner returns a Signer for agent, signing with key under kid: an
 // ed25519.PrivateKey (EdDSA) or any crypto.Signer whose public key is
 // Ed25519 or ECDSA P-256 (ES256), such as a KMS or HSM key. The agent's
-// ID, Version, Owner, DelegatedBy (root first) and Metadata become the
+// ID, Version, Owner, DelegatedBy (root first), Metadata and SessionID
+// (the "sid" claim, which session kill switches match) become the
 // token's claims (see Claims). WithAudience is required; WithTTL may not
 // exceed the maximum token lifetime (WithMaxTokenLifetime).
 func NewSigner(key crypto.Signer, kid string, agent tollgate.Agent, opts ...SignerOption) (*Signer, error) {
@@ -94,6 +95,7 @@ func NewSigner(key crypto.Signer, kid string, agent tollgate.Agent, opts ...Sign
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: cfg.issuer, Subject: agent.ID, Audience: cfg.audience},
 		Version:          agent.Version,
 		Owner:            agent.Owner,
+		Session:          agent.SessionID,
 	}
 	if act := actChain(agent.DelegatedBy); act != nil {
 		if static.Act, err = json.Marshal(act); err != nil {

@@ -114,6 +114,8 @@ func TestJWTVerifierRefusesAmbiguousTokens(t *testing.T) {
 		{"iss a boolean", edHeader, claimsJSON(member{"iss", `true`}), `claim "iss" is a boolean, want a string`},
 		{"jti a number", edHeader, claimsJSON(member{"jti", `12`}), `claim "jti" is a number, want a string`},
 		{"owner a number", edHeader, claimsJSON(member{"owner", `0`}), `claim "owner" is a number, want a string`},
+		{"sid a number", edHeader, claimsJSON(member{"sid", `42`}), `claim "sid" is a number, want a string`},
+		{"sid in another case", edHeader, claimsJSON(member{"SID", `"s-1"`}), `member "SID" is "sid" in another case`},
 		{"meta a string", edHeader, claimsJSON(member{"meta", `"role=admin"`}), `meta claim: a string, want an object`},
 	} {
 		token := signRaw(agentKey, tt.header, tt.claims)

@@ -40,12 +40,12 @@ inspects them: the claims, the delegation chain, and why a token is refused.
 
 func (a *app) identityMintCmd() *cobra.Command {
 	var (
-		keyPath, agentID, version, owner, audience, issuer, kid string
+		keyPath, agentID, version, owner, audience, issuer, kid, sid string
 		delegatedBy, meta                                       []string
 		ttl, maxTTL                                             time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--ttl 10m] [--max-ttl 24h] [--iss I] [--kid K]",
+		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--sid S] [--ttl 10m] [--max-ttl 24h] [--iss I] [--kid K]",
 		Short: "Print a signed, short-lived agent token",
 		Long: `mint signs an agent token (EdDSA) with an Ed25519 private key in PKCS#8 PEM,
 such as tollgate keygen's PREFIX.key, and prints it.
@@ -58,7 +58,9 @@ lifetime a verifier accepts by default: a longer token needs --max-ttl
 here and the same maximum on the server (identity.WithMaxTokenLifetime,
 inspect --max-ttl). --meta adds signed agent metadata (the "meta" claim), which
 policies read as agent.environment / agent.role and the admin API reads as
-the admin role (--meta role=admin). The kid is derived from the key as keygen derives it, so the
+the admin role (--meta role=admin). --sid names the session the token is
+for (the "sid" claim): a kill switch of scope session:S stops its calls
+(tollgate kill set --scope session:S). The kid is derived from the key as keygen derives it, so the
 token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 		Example: `  tollgate identity mint --key agent.key --agent worker-agent --version 2.1.0 --owner ops-team \
     --delegated-by orchestrator,router --aud tickets --ttl 10m
@@ -85,7 +87,7 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 			if kid == "" {
 				kid = identity.KeyID(priv.Public().(ed25519.PublicKey))
 			}
-			agent := tollgate.Agent{ID: agentID, Version: version, Owner: owner, DelegatedBy: delegatedBy}
+			agent := tollgate.Agent{ID: agentID, Version: version, Owner: owner, DelegatedBy: delegatedBy, SessionID: sid}
 			for _, kv := range meta {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
@@ -119,6 +121,7 @@ token verifies against keygen's PREFIX.jwks.json, unless --kid names another.`,
 	f.StringVar(&owner, "owner", "", "agent owner (`O`)")
 	f.StringSliceVar(&delegatedBy, "delegated-by", nil, "delegation chain, root first (`A,B`)")
 	f.StringArrayVar(&meta, "meta", nil, "signed agent metadata (`KEY=VALUE`), repeatable; e.g. role=admin")
+	f.StringVar(&sid, "sid", "", "session id (`S`), the token's sid claim; kill switches of scope session:S stop it")
 	f.DurationVar(&ttl, "ttl", identity.DefaultTokenTTL, "lifetime of the token")
 	f.DurationVar(&maxTTL, "max-ttl", identity.DefaultMaxTokenLifetime, "longest --ttl allowed; the server must accept it too (`D`)")
 	f.StringVar(&audience, "aud", "", "audience: the service the token is for (`X`)")
@@ -215,6 +218,9 @@ func printClaims(w io.Writer, c identity.Claims, now time.Time) {
 	fmt.Fprintf(w, "agent_id:     %s\n", a.ID)
 	fmt.Fprintf(w, "version:      %s\n", a.Version)
 	fmt.Fprintf(w, "owner:        %s\n", a.Owner)
+	if a.SessionID != "" {
+		fmt.Fprintf(w, "session_id:   %s\n", a.SessionID)
+	}
 	if a.IsDelegated() {
 		fmt.Fprintf(w, "delegated_by: %s (root first)\n", strings.Join(a.DelegatedBy, ", "))
 	} else {

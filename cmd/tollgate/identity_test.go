@@ -188,3 +188,26 @@ func TestIdentityInspectRefusesAmbiguousTokens(t *testing.T) {
 		})
 	}
 }
+
+// --sid puts the session in the token's "sid" claim; inspect shows it and
+// the library verifier returns it as Agent.SessionID.
+func TestIdentityMintSessionID(t *testing.T) {
+	k := newKeys(t)
+	token := mintToken(t, "--key", k.priv, "--agent", "support-bot", "--version", "1", "--owner", "o",
+		"--sid", "sess-42", "--aud", "tickets")
+	r := cli(t, nil, "identity", "inspect", "--jwks", k.jwks, "--aud", "tickets", token).want(t, 0)
+	if !strings.Contains(r.stdout, "session_id:   sess-42\n") {
+		t.Errorf("inspect output lacks the session:\n%s", r.stdout)
+	}
+	keys, err := identity.NewJWKSFile(k.jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := identity.NewJWTVerifier(keys, identity.WithAudience("tickets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := v.VerifyToken(context.Background(), token); err != nil || c.Agent.SessionID != "sess-42" {
+		t.Fatalf("library: SessionID %q, %v", c.Agent.SessionID, err)
+	}
+}
