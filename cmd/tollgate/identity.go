@@ -41,8 +41,8 @@ inspects them: the claims, the delegation chain, and why a token is refused.
 func (a *app) identityMintCmd() *cobra.Command {
 	var (
 		keyPath, agentID, version, owner, audience, issuer, kid, sid string
-		delegatedBy, meta                                       []string
-		ttl, maxTTL                                             time.Duration
+		delegatedBy, meta                                            []string
+		ttl, maxTTL                                                  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "mint --key PRIV --agent ID --version V --owner O --aud X [--delegated-by A,B] [--meta KEY=VALUE]... [--sid S] [--ttl 10m] [--max-ttl 24h] [--iss I] [--kid K]",
