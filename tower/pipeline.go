@@ -82,14 +82,22 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 	return f.refuse(tollgate.StagePolicy, tollgate.ReasonPolicyDenied, "Tool call denied: "+f.decision.Reason)
 }
 
-// identify puts the manifest's trust on the request and verifies the
-// caller. The request hash is computed either way, so that even an identity
-// refusal is recorded with it.
+// identify puts the manifest's trust on the request, verifies the caller
+// and checks the kill switches: global ones first, whatever the
+// credentials, the others against the verified agent. The request hash is
+// computed either way, so that even an identity refusal is recorded with
+// it.
 func (f *flight) identify() *tollgate.Error {
 	f.resolve()
-	f.stage = tollgate.StageIdentity
-	err := f.verify()
+	kills, err := f.checkGlobalKill()
+	if err == nil {
+		f.stage = tollgate.StageIdentity
+		err = f.verify()
+	}
 	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)
+	if err == nil {
+		err = f.checkKill(kills)
+	}
 	return err
 }
 

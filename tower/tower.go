@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-go/tollgate/breaker"
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/killswitch"
 	"github.com/tollgate-go/tollgate/netguard"
 	"github.com/tollgate-go/tollgate/policy"
 	"github.com/tollgate-go/tollgate/ratelimit"
@@ -39,6 +40,7 @@ type Tower struct {
 	grants   grants.Store
 	approver approvals.Approver
 	pending  approvals.Store // deferred approvals; nil disables them
+	kills    killswitch.Source
 	askMode  tollgate.AskMode
 	askTTL   time.Duration
 	sink     audit.Sink
