@@ -31,6 +31,7 @@ const genericMessage = "Internal error."
 //
 //	IDENTITY_INVALID                               Unauthenticated
 //	POLICY_DENIED, NETWORK_BLOCKED, APPROVAL_DENIED PermissionDenied
+//	KILLED                                         PermissionDenied
 //	RATE_LIMITED                                   ResourceExhausted + RetryInfo
 //	MESSAGE_TOO_LARGE                              ResourceExhausted
 //	CIRCUIT_OPEN                                   Unavailable + RetryInfo
@@ -112,6 +113,11 @@ func contract(err *tollgate.Error) (codes.Code, string, []proto.Message) {
 	case tollgate.ReasonIdentityInvalid:
 		code = codes.Unauthenticated
 	case tollgate.ReasonPolicyDenied, tollgate.ReasonApprovalDenied:
+		code = codes.PermissionDenied
+	case tollgate.ReasonKilled:
+		// Not Unavailable: a switch stays until an operator lifts it or it
+		// expires, and a client that retries on Unavailable would hammer
+		// the gate meanwhile.
 		code = codes.PermissionDenied
 	case tollgate.ReasonNetworkBlocked:
 		code = codes.PermissionDenied

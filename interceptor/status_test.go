@@ -27,6 +27,7 @@ func TestStatusContract(t *testing.T) {
 		{tollgate.Error{Reason: tollgate.ReasonPolicyDenied, Message: "m"}, codes.PermissionDenied, "m", -1, nil},
 		{tollgate.Error{Reason: tollgate.ReasonNetworkBlocked, Message: "m", Violations: violations}, codes.PermissionDenied, "m", -1, []string{"params.url"}},
 		{tollgate.Error{Reason: tollgate.ReasonApprovalDenied, Message: "m"}, codes.PermissionDenied, "m", -1, nil},
+		{tollgate.Error{Reason: tollgate.ReasonKilled, Message: "m"}, codes.PermissionDenied, "m", -1, nil},
 		{tollgate.Error{Reason: tollgate.ReasonRateLimited, Message: "m", RetryAfter: 1500 * time.Millisecond}, codes.ResourceExhausted, "m", 1500 * time.Millisecond, nil},
 		{tollgate.Error{Reason: tollgate.ReasonCircuitOpen, Message: "m", RetryAfter: time.Minute}, codes.Unavailable, "m", time.Minute, nil},
 		{tollgate.Error{Reason: tollgate.ReasonMessageTooLarge, Message: "m"}, codes.ResourceExhausted, "m", -1, nil},
