@@ -19,6 +19,12 @@
 //   - A panic anywhere becomes an INTERNAL (stage) or TOOL_FAILED (tool)
 //     *tollgate.Error; the caller never sees a stack trace.
 //
+// The hot path is kept lean: an allowed call allocates six times in the
+// stages (TestPipelineAllocations holds that budget), its two audit
+// records share one Event kept in the call's state, and the result
+// summary renders only about the 200 characters it keeps, however large
+// the result (BenchmarkSummary).
+//
 // A Tower is safe for concurrent use. Its configuration (policy, manifest,
 // limiter, network guard) is compiled once by LoadFiles and can be replaced
 // atomically with Swap while calls are in flight.
