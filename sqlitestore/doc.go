@@ -8,8 +8,19 @@
 // cgo.
 //
 // Open returns a DB; DB.Grants, DB.Approvals and DB.ReplayCache are the
-// grants.Store, approvals.Store and identity.ReplayCache kept in it. They
-// pass the same conformance suites as the memory stores.
+// grants.Store, approvals.Store and identity.ReplayCache kept in it, and
+// DB.KillSwitches its killswitch.Store. They pass the same conformance
+// suites as the memory stores.
+//
+// # Kill switches
+//
+// A kill switch set through a KillSwitchStore is in that store's Matcher
+// (what a Tower checks every call against) when Set returns. Other
+// processes sharing the file read the table every resync interval
+// (killswitch.DefaultResyncInterval, 1s) while their store's Run runs;
+// a store whose last successful read is older than the staleness bound
+// (killswitch.DefaultMaxStaleness, 5s) fails closed: its Tower refuses
+// every call. Schema version 3 added the table.
 //
 // # Durability and atomicity
 //
