@@ -9,6 +9,15 @@
 // implement grants.Store, approvals.Store and identity.ReplayCache, and pass
 // the same conformance suites as the memory and SQLite backends.
 //
+// KillSwitches is the shared killswitch.Store: a switch set on one replica
+// refuses calls on every replica within milliseconds (a pub/sub
+// announcement wakes each replica's Run to re-read the switches; a resync
+// every second makes up for lost messages), and a replica that cannot
+// reach Redis for longer than the staleness bound (5 s by default) refuses
+// every call (killswitch.ErrStale). Keep the client's read and dial
+// timeouts well under that bound, or a stalled Redis holds a read open
+// past it.
+//
 // Every read-modify-write is one Lua script, so it is atomic without locks
 // or retries: Consume picks the oldest usable matching grant and counts the
 // use in one step, Decide adds one approver's decision to the request's

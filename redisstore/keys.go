@@ -18,6 +18,10 @@ type keySpace struct {
 	decided           string // + request ID: channel announcing its decision
 
 	replay string // + jti: marker of a used token
+
+	killSwitches string // hash of kill switch id → record (JSON)
+	killExpiry   string // hash of kill switch id → expiry time key, for switches that expire
+	killChanged  string // channel announcing a change to the kill switches
 }
 
 func newKeySpace(prefix string) keySpace {
@@ -32,6 +36,9 @@ func newKeySpace(prefix string) keySpace {
 		approvalSeq:       prefix + "{approvals}:seq",
 		decided:           prefix + "approvals:decided:",
 		replay:            prefix + "jti:",
+		killSwitches:      prefix + "{killswitches}:switches",
+		killExpiry:        prefix + "{killswitches}:expiry",
+		killChanged:       prefix + "killswitches:changed",
 	}
 }
 
