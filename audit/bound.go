@@ -90,6 +90,8 @@ func bound(e *Event, maxValue int) *Event {
 			out.Agent.DelegatedBy[i] = b.str(id)
 		}
 	}
+	out.Shadow = b.shadow(out.Shadow)
+	out.Config = b.config(out.Config)
 	var c [5]bool
 	out.Agent.Metadata, c[0] = b.object(out.Agent.Metadata)
 	out.Intent.Metadata, c[1] = b.object(out.Intent.Metadata)
@@ -113,6 +115,34 @@ type bounder struct {
 // long reports whether s takes more than max bytes as JSON.
 func (b *bounder) long(s string) bool {
 	return len(s) > b.max/6 && encodedLen(s, b.max) > b.max // 6: the longest escape
+}
+
+// shadow returns s with its long strings cut: s itself when none is.
+func (b *bounder) shadow(s *Shadow) *Shadow {
+	if s == nil || !b.long(s.Decision) && !b.long(s.Rule) && !b.long(s.Reason) {
+		return s
+	}
+	return &Shadow{Decision: b.str(s.Decision), Rule: b.str(s.Rule), Reason: b.str(s.Reason)}
+}
+
+// config returns c with its long strings cut: c itself when none is.
+func (b *bounder) config(c *ConfigChange) *ConfigChange {
+	if c == nil {
+		return nil
+	}
+	long := b.long(c.File) || b.long(c.Reason)
+	for _, f := range c.Files {
+		long = long || b.long(f.Role) || b.long(f.Path) || b.long(f.SHA256)
+	}
+	if !long {
+		return c
+	}
+	out := &ConfigChange{File: b.str(c.File), Line: c.Line, Reason: b.str(c.Reason), Files: slices.Clone(c.Files)}
+	for i := range out.Files {
+		f := &out.Files[i]
+		f.Role, f.Path, f.SHA256 = b.str(f.Role), b.str(f.Path), b.str(f.SHA256)
+	}
+	return out
 }
 
 func (b *bounder) str(s string) string {

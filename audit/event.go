@@ -16,7 +16,9 @@ const signatureKey = "_signature"
 
 // Event is one audit record. Its JSON form (AppendJSON) is Tollgate 1.4's
 // audit line, key for key, followed by this implementation's stage and
-// reason_code keys when they are set.
+// reason_code keys when they are set, and shadow when shadow mode
+// disagreed. A record with a Kind (config_loaded, config_rejected) has a
+// form of its own (see Kind).
 type Event struct {
 	// SchemaVersion is written as SchemaVersion ("1.0") when empty.
 	SchemaVersion string
@@ -41,6 +43,16 @@ type Event struct {
 	// not in Tollgate's format; their keys are left out when empty.
 	Stage      tollgate.Stage
 	ReasonCode tollgate.Reason
+	// Shadow is the candidate policy's decision when shadow mode is on and
+	// it disagrees with the enforced one; written as a "shadow" key after
+	// reason_code, left out when nil.
+	Shadow *Shadow
+
+	// Kind is empty for a call's record. KindConfigLoaded and
+	// KindConfigRejected records describe no call: only SchemaVersion,
+	// Timestamp and Config are written.
+	Kind   string
+	Config *ConfigChange
 }
 
 // AppendJSON appends the event as one JSON object in Tollgate's audit-line
@@ -49,6 +61,9 @@ type Event struct {
 // "_signature" is always left out. AppendJSON does not redact: sinks run
 // their Redactor first.
 func (e *Event) AppendJSON(dst []byte) []byte {
+	if e.Kind != "" {
+		return e.appendKindRecord(dst)
+	}
 	dst = e.appendHead(dst)
 	dst = e.appendRequest(dst)
 	return e.appendTail(dst)
@@ -163,6 +178,9 @@ func (e *Event) appendTail(dst []byte) []byte {
 	if e.ReasonCode != "" {
 		dst = append(dst, `, "reason_code": `...)
 		dst = js.AppendString(dst, string(e.ReasonCode))
+	}
+	if e.Shadow != nil {
+		dst = appendShadow(dst, e.Shadow)
 	}
 	return append(dst, '}')
 }

@@ -22,7 +22,7 @@ type Record struct {
 	PrevHash string
 	Hash     string
 	// Checkpoint is set for a checkpoint line (WithCheckpointKey), whose
-	// Event holds only SchemaVersion and Timestamp. Read does not check
+	// Event holds only SchemaVersion, Kind and Timestamp. Read does not check
 	// its signature (see VerifyCheckpoints).
 	Checkpoint *Checkpoint
 }
@@ -116,6 +116,14 @@ func parseLine(line []byte, rec *Record) error {
 	e.ManifestVersion = d.str("manifest_version")
 	e.Stage = tollgate.Stage(d.str("stage"))
 	e.ReasonCode = tollgate.Reason(d.str("reason_code"))
+	if d.get("shadow") != nil {
+		sh := d.sub("shadow")
+		e.Shadow = &Shadow{Decision: sh.str("decision"), Rule: sh.str("rule"), Reason: sh.str("reason")}
+	}
+	e.Kind = d.str("kind")
+	if d.get("config") != nil {
+		e.Config = d.sub("config").config()
+	}
 	rec.PrevHash = d.str("prev_hash")
 	rec.Hash = d.str("hash")
 	if n, ok := d.get("seq").(json.Number); ok {
@@ -212,6 +220,34 @@ func (d decoder) strings(key string) []string {
 	}
 	d.fail(key, "a list of strings or null")
 	return nil
+}
+
+// config reads the body of a config_loaded or config_rejected record.
+func (d decoder) config() *ConfigChange {
+	c := &ConfigChange{File: d.str("file"), Reason: d.str("reason")}
+	if n, ok := d.get("line").(json.Number); ok {
+		line, err := strconv.Atoi(string(n))
+		if err != nil || line < 0 {
+			d.fail("line", "a non-negative integer")
+		}
+		c.Line = line
+	} else if d.get("line") != nil {
+		d.fail("line", "a non-negative integer")
+	}
+	files, ok := d.get("files").([]any)
+	if !ok && d.get("files") != nil {
+		d.fail("files", "a list of objects")
+	}
+	for i, v := range files {
+		obj, ok := v.(tollgate.Params)
+		if !ok {
+			d.fail("files", "a list of objects")
+			break
+		}
+		f := decoder{obj: obj, path: d.path + "files." + strconv.Itoa(i) + ".", err: d.err}
+		c.Files = append(c.Files, ConfigFile{Role: f.str("role"), Path: f.str("path"), SHA256: f.str("sha256")})
+	}
+	return c
 }
 
 // sub returns a decoder for the object under key (empty when missing).

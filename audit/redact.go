@@ -111,10 +111,14 @@ func (r *Redactor) Event(e *Event) *Event {
 	reason, c5 := r.text(e.Intent.Reason)
 	decision, c6 := r.text(e.Decision.Reason)
 	summary, c7 := r.text(e.ResultSummary)
-	if !c1 && !c2 && !c3 && !c4 && !c5 && !c6 && !c7 {
+	shadow, c8 := r.shadow(e.Shadow)
+	config, c9 := r.config(e.Config)
+	if !c1 && !c2 && !c3 && !c4 && !c5 && !c6 && !c7 && !c8 && !c9 {
 		return e
 	}
 	out := *e
+	out.Shadow = shadow
+	out.Config = config
 	out.Agent.Metadata = agent
 	out.Intent.Metadata = intent
 	out.ToolRequest.Params = params
@@ -123,6 +127,34 @@ func (r *Redactor) Event(e *Event) *Event {
 	out.Decision.Reason = decision
 	out.ResultSummary = summary
 	return &out
+}
+
+// shadow redacts the candidate's decision reason as the enforced one's is.
+func (r *Redactor) shadow(s *Shadow) (*Shadow, bool) {
+	if s == nil {
+		return nil, false
+	}
+	reason, c := r.text(s.Reason)
+	if !c {
+		return s, false
+	}
+	out := *s
+	out.Reason = reason
+	return &out, true
+}
+
+// config redacts a rejection's reason: a parse error may quote the file.
+func (r *Redactor) config(c *ConfigChange) (*ConfigChange, bool) {
+	if c == nil {
+		return nil, false
+	}
+	reason, changed := r.text(c.Reason)
+	if !changed {
+		return c, false
+	}
+	out := *c
+	out.Reason = reason
+	return &out, true
 }
 
 // object redacts p; changed reports whether the result is a new object.

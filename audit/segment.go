@@ -70,6 +70,9 @@ func (c *segments) appendCached(dst []byte, e *Event) (_ []byte, ok bool) {
 // bounded to maxValue — taking the request part from the cache when a
 // record of the same call put it there, and caching it otherwise.
 func (c *segments) appendRecord(dst []byte, e *Event, r *Redactor, maxValue int) []byte {
+	if e.Kind != "" { // no request part to share
+		return appendRecord(dst, e, r, maxValue)
+	}
 	start := len(dst)
 	rest := *e // the event without its request part: nothing there to redact or bound
 	rest.Agent, rest.Intent, rest.ToolRequest = tollgate.Agent{}, tollgate.Intent{}, tollgate.ToolRequest{}
