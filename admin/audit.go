@@ -38,7 +38,12 @@ import (
 //	               share it in the log
 //	result_summary what happened, or why it did not
 //
-// Reads (ListPending, GetApproval, Watch, ListGrants) are not audited.
+// Kill switches are audited the same way: set_kill_switch (effect write)
+// and lift_kill_switch (effect delete), resource_type kill_switch, with
+// the switch's id, scope, expiry, setter and reason in the metadata.
+//
+// Reads (ListPending, GetApproval, Watch, ListGrants, ListKillSwitches)
+// are not audited.
 
 // adminAction is one audited change.
 type adminAction struct {
@@ -57,7 +62,8 @@ type adminAction struct {
 func mutates(procedure string) bool {
 	switch procedure {
 	case adminv1.ApprovalService_Approve_FullMethodName, adminv1.ApprovalService_Deny_FullMethodName,
-		adminv1.GrantService_CreateGrant_FullMethodName, adminv1.GrantService_RevokeGrant_FullMethodName:
+		adminv1.GrantService_CreateGrant_FullMethodName, adminv1.GrantService_RevokeGrant_FullMethodName,
+		adminv1.KillSwitchService_SetKillSwitch_FullMethodName, adminv1.KillSwitchService_LiftKillSwitch_FullMethodName:
 		return true
 	}
 	return false

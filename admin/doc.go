@@ -9,11 +9,14 @@
 //     stream of requests as they are created and decided.
 //   - GrantService (NewGrantService, over a grants.Store): CreateGrant,
 //     ListGrants, RevokeGrant.
+//   - KillSwitchService (NewKillSwitchService, over a killswitch.Store):
+//     SetKillSwitch, ListKillSwitches, LiftKillSwitch — stop an agent, a
+//     tool, a session or everything on every replica sharing the store.
 //
 // Each service serves grpc-go (RegisterGRPC) and connect-go
 // (ConnectHandler, which also speaks gRPC and gRPC-Web). The tollgate CLI
 // talks to them: `tollgate approvals list|show|approve|deny` and
-// `tollgate grants add|list|revoke`.
+// `tollgate grants add|list|revoke` and `tollgate kill set|list|lift`.
 //
 // # Who may call
 //

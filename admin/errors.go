@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/grants"
+	"github.com/tollgate-go/tollgate/killswitch"
 )
 
 // rpcError is a refusal with the status code and the message the client
@@ -43,7 +44,8 @@ func (c *config) fromStore(ctx context.Context, op string, err error) error {
 		code = codes.FailedPrecondition
 	case errors.Is(err, approvals.ErrSelfApproval):
 		code = codes.PermissionDenied
-	case errors.Is(err, approvals.ErrInvalidDecision), errors.Is(err, grants.ErrInvalidGrant), errors.Is(err, grants.ErrExists):
+	case errors.Is(err, approvals.ErrInvalidDecision), errors.Is(err, grants.ErrInvalidGrant), errors.Is(err, grants.ErrExists),
+		errors.Is(err, killswitch.ErrInvalidSwitch), errors.Is(err, killswitch.ErrExists):
 		code = codes.InvalidArgument
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err

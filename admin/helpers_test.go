@@ -29,6 +29,7 @@ import (
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/interceptor"
+	"github.com/tollgate-go/tollgate/killswitch"
 )
 
 const adminAudience = "tollgate-admin"
@@ -78,6 +79,8 @@ type env struct {
 	ticks     chan time.Time
 	approvals *ApprovalService
 	grantSvc  *GrantService
+	kills     *killswitch.Memory
+	killSvc   *KillSwitchService
 	key       ed25519.PrivateKey
 	grpcAddr  string
 	httpURL   string
@@ -123,10 +126,17 @@ func newEnvWith(t *testing.T, store approvals.Store, opts ...Option) *env {
 	if e.grantSvc, err = NewGrantService(e.grants, opts...); err != nil {
 		t.Fatal(err)
 	}
+	if e.kills, err = killswitch.NewMemory(killswitch.WithClock(e.clock)); err != nil {
+		t.Fatal(err)
+	}
+	if e.killSvc, err = NewKillSwitchService(e.kills, opts...); err != nil {
+		t.Fatal(err)
+	}
 
 	srv := grpc.NewServer()
 	e.approvals.RegisterGRPC(srv)
 	e.grantSvc.RegisterGRPC(srv)
+	e.killSvc.RegisterGRPC(srv)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +148,7 @@ func newEnvWith(t *testing.T, store approvals.Store, opts ...Option) *env {
 	mux := http.NewServeMux()
 	mux.Handle(e.approvals.ConnectHandler())
 	mux.Handle(e.grantSvc.ConnectHandler())
+	mux.Handle(e.killSvc.ConnectHandler())
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	e.httpURL = hs.URL

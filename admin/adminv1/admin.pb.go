@@ -1,5 +1,6 @@
 // Tollgate's admin API: people (and the systems they use) decide the tool
-// calls the policy sent to a human, and issue standing grants.
+// calls the policy sent to a human, issue standing grants, and stop
+// agents, tools, sessions or everything with kill switches.
 //
 // Serve it apart from tool traffic (its own listener or handler, never
 // behind the tool interceptors) and only to authenticated admins: every
@@ -9,7 +10,8 @@
 //
 // Error codes: UNAUTHENTICATED (no or bad credentials), PERMISSION_DENIED
 // (not an admin; or approving a call the admin made or delegated),
-// NOT_FOUND (unknown id), FAILED_PRECONDITION (already decided, expired,
+// NOT_FOUND (unknown id; a kill switch never set, lifted or expired),
+// FAILED_PRECONDITION (already decided, expired,
 // already approved by this admin, already revoked), INVALID_ARGUMENT (a
 // malformed request).
 
@@ -145,7 +147,383 @@ func (x WatchResponse_Event) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WatchResponse_Event.Descriptor instead.
 func (WatchResponse_Event) EnumDescriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{15, 0}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{22, 0}
+}
+
+// KillSwitch refuses every call in its scope until it is lifted or
+// expires.
+type KillSwitch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "global", "agent:ID" (also the calls ID delegated), "tool:PATTERN"
+	// (a tool, or a prefix ending in "*") or "session:SID" (the verified
+	// token's sid claim).
+	Scope  string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The verified id of the admin who set it.
+	SetBy string                 `protobuf:"bytes,4,opt,name=set_by,json=setBy,proto3" json:"set_by,omitempty"`
+	SetAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=set_at,json=setAt,proto3" json:"set_at,omitempty"`
+	// Unset: until lifted.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KillSwitch) Reset() {
+	*x = KillSwitch{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KillSwitch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KillSwitch) ProtoMessage() {}
+
+func (x *KillSwitch) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KillSwitch.ProtoReflect.Descriptor instead.
+func (*KillSwitch) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *KillSwitch) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *KillSwitch) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *KillSwitch) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *KillSwitch) GetSetBy() string {
+	if x != nil {
+		return x.SetBy
+	}
+	return ""
+}
+
+func (x *KillSwitch) GetSetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SetAt
+	}
+	return nil
+}
+
+func (x *KillSwitch) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type SetKillSwitchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: global, agent:ID, tool:PATTERN or session:SID.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Required: why, for the audit trail and the operators of the refused
+	// agents (it is not sent to the refused callers).
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the switch lifts itself; unset: until lifted.
+	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetKillSwitchRequest) Reset() {
+	*x = SetKillSwitchRequest{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetKillSwitchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetKillSwitchRequest) ProtoMessage() {}
+
+func (x *SetKillSwitchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetKillSwitchRequest.ProtoReflect.Descriptor instead.
+func (*SetKillSwitchRequest) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SetKillSwitchRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SetKillSwitchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetKillSwitchRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type SetKillSwitchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KillSwitch    *KillSwitch            `protobuf:"bytes,1,opt,name=kill_switch,json=killSwitch,proto3" json:"kill_switch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetKillSwitchResponse) Reset() {
+	*x = SetKillSwitchResponse{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetKillSwitchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetKillSwitchResponse) ProtoMessage() {}
+
+func (x *SetKillSwitchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetKillSwitchResponse.ProtoReflect.Descriptor instead.
+func (*SetKillSwitchResponse) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SetKillSwitchResponse) GetKillSwitch() *KillSwitch {
+	if x != nil {
+		return x.KillSwitch
+	}
+	return nil
+}
+
+type ListKillSwitchesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKillSwitchesRequest) Reset() {
+	*x = ListKillSwitchesRequest{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKillSwitchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKillSwitchesRequest) ProtoMessage() {}
+
+func (x *ListKillSwitchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKillSwitchesRequest.ProtoReflect.Descriptor instead.
+func (*ListKillSwitchesRequest) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+type ListKillSwitchesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KillSwitches  []*KillSwitch          `protobuf:"bytes,1,rep,name=kill_switches,json=killSwitches,proto3" json:"kill_switches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKillSwitchesResponse) Reset() {
+	*x = ListKillSwitchesResponse{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKillSwitchesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKillSwitchesResponse) ProtoMessage() {}
+
+func (x *ListKillSwitchesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKillSwitchesResponse.ProtoReflect.Descriptor instead.
+func (*ListKillSwitchesResponse) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListKillSwitchesResponse) GetKillSwitches() []*KillSwitch {
+	if x != nil {
+		return x.KillSwitches
+	}
+	return nil
+}
+
+type LiftKillSwitchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why, for the audit trail.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiftKillSwitchRequest) Reset() {
+	*x = LiftKillSwitchRequest{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiftKillSwitchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiftKillSwitchRequest) ProtoMessage() {}
+
+func (x *LiftKillSwitchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiftKillSwitchRequest.ProtoReflect.Descriptor instead.
+func (*LiftKillSwitchRequest) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LiftKillSwitchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LiftKillSwitchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type LiftKillSwitchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KillSwitch    *KillSwitch            `protobuf:"bytes,1,opt,name=kill_switch,json=killSwitch,proto3" json:"kill_switch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiftKillSwitchResponse) Reset() {
+	*x = LiftKillSwitchResponse{}
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiftKillSwitchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiftKillSwitchResponse) ProtoMessage() {}
+
+func (x *LiftKillSwitchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiftKillSwitchResponse.ProtoReflect.Descriptor instead.
+func (*LiftKillSwitchResponse) Descriptor() ([]byte, []int) {
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LiftKillSwitchResponse) GetKillSwitch() *KillSwitch {
+	if x != nil {
+		return x.KillSwitch
+	}
+	return nil
 }
 
 // Agent is who made the call, as its credentials proved.
@@ -164,7 +542,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -176,7 +554,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -189,7 +567,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Agent) GetAgentId() string {
@@ -241,7 +619,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -253,7 +631,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -266,7 +644,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Intent) GetAction() string {
@@ -318,7 +696,7 @@ type ToolRequest struct {
 
 func (x *ToolRequest) Reset() {
 	*x = ToolRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -330,7 +708,7 @@ func (x *ToolRequest) String() string {
 func (*ToolRequest) ProtoMessage() {}
 
 func (x *ToolRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -343,7 +721,7 @@ func (x *ToolRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolRequest.ProtoReflect.Descriptor instead.
 func (*ToolRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ToolRequest) GetTool() string {
@@ -432,7 +810,7 @@ type Approval struct {
 
 func (x *Approval) Reset() {
 	*x = Approval{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -444,7 +822,7 @@ func (x *Approval) String() string {
 func (*Approval) ProtoMessage() {}
 
 func (x *Approval) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -457,7 +835,7 @@ func (x *Approval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Approval.ProtoReflect.Descriptor instead.
 func (*Approval) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Approval) GetId() string {
@@ -594,7 +972,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -606,7 +984,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -619,7 +997,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Decision) GetBy() string {
@@ -661,7 +1039,7 @@ type ListPendingRequest struct {
 
 func (x *ListPendingRequest) Reset() {
 	*x = ListPendingRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +1051,7 @@ func (x *ListPendingRequest) String() string {
 func (*ListPendingRequest) ProtoMessage() {}
 
 func (x *ListPendingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +1064,7 @@ func (x *ListPendingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingRequest.ProtoReflect.Descriptor instead.
 func (*ListPendingRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListPendingRequest) GetIncludeExpired() bool {
@@ -705,7 +1083,7 @@ type ListPendingResponse struct {
 
 func (x *ListPendingResponse) Reset() {
 	*x = ListPendingResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +1095,7 @@ func (x *ListPendingResponse) String() string {
 func (*ListPendingResponse) ProtoMessage() {}
 
 func (x *ListPendingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +1108,7 @@ func (x *ListPendingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingResponse.ProtoReflect.Descriptor instead.
 func (*ListPendingResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListPendingResponse) GetApprovals() []*Approval {
@@ -749,7 +1127,7 @@ type GetApprovalRequest struct {
 
 func (x *GetApprovalRequest) Reset() {
 	*x = GetApprovalRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +1139,7 @@ func (x *GetApprovalRequest) String() string {
 func (*GetApprovalRequest) ProtoMessage() {}
 
 func (x *GetApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +1152,7 @@ func (x *GetApprovalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApprovalRequest.ProtoReflect.Descriptor instead.
 func (*GetApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetApprovalRequest) GetId() string {
@@ -793,7 +1171,7 @@ type GetApprovalResponse struct {
 
 func (x *GetApprovalResponse) Reset() {
 	*x = GetApprovalResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +1183,7 @@ func (x *GetApprovalResponse) String() string {
 func (*GetApprovalResponse) ProtoMessage() {}
 
 func (x *GetApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +1196,7 @@ func (x *GetApprovalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApprovalResponse.ProtoReflect.Descriptor instead.
 func (*GetApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetApprovalResponse) GetApproval() *Approval {
@@ -843,7 +1221,7 @@ type ApproveRequest struct {
 
 func (x *ApproveRequest) Reset() {
 	*x = ApproveRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +1233,7 @@ func (x *ApproveRequest) String() string {
 func (*ApproveRequest) ProtoMessage() {}
 
 func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +1246,7 @@ func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApproveRequest) GetId() string {
@@ -905,7 +1283,7 @@ type GrantOnApprove struct {
 
 func (x *GrantOnApprove) Reset() {
 	*x = GrantOnApprove{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1295,7 @@ func (x *GrantOnApprove) String() string {
 func (*GrantOnApprove) ProtoMessage() {}
 
 func (x *GrantOnApprove) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1308,7 @@ func (x *GrantOnApprove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantOnApprove.ProtoReflect.Descriptor instead.
 func (*GrantOnApprove) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GrantOnApprove) GetTtl() *durationpb.Duration {
@@ -958,7 +1336,7 @@ type ApproveResponse struct {
 
 func (x *ApproveResponse) Reset() {
 	*x = ApproveResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1348,7 @@ func (x *ApproveResponse) String() string {
 func (*ApproveResponse) ProtoMessage() {}
 
 func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1361,7 @@ func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveResponse.ProtoReflect.Descriptor instead.
 func (*ApproveResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApproveResponse) GetApproval() *Approval {
@@ -1011,7 +1389,7 @@ type DenyRequest struct {
 
 func (x *DenyRequest) Reset() {
 	*x = DenyRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1401,7 @@ func (x *DenyRequest) String() string {
 func (*DenyRequest) ProtoMessage() {}
 
 func (x *DenyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1414,7 @@ func (x *DenyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyRequest.ProtoReflect.Descriptor instead.
 func (*DenyRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DenyRequest) GetId() string {
@@ -1062,7 +1440,7 @@ type DenyResponse struct {
 
 func (x *DenyResponse) Reset() {
 	*x = DenyResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1452,7 @@ func (x *DenyResponse) String() string {
 func (*DenyResponse) ProtoMessage() {}
 
 func (x *DenyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1465,7 @@ func (x *DenyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyResponse.ProtoReflect.Descriptor instead.
 func (*DenyResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DenyResponse) GetApproval() *Approval {
@@ -1107,7 +1485,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1497,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1510,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WatchRequest) GetIncludePending() bool {
@@ -1152,7 +1530,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1542,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1555,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchResponse) GetEvent() WatchResponse_Event {
@@ -1225,7 +1603,7 @@ type Grant struct {
 
 func (x *Grant) Reset() {
 	*x = Grant{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1615,7 @@ func (x *Grant) String() string {
 func (*Grant) ProtoMessage() {}
 
 func (x *Grant) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1628,7 @@ func (x *Grant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Grant.ProtoReflect.Descriptor instead.
 func (*Grant) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Grant) GetId() string {
@@ -1377,7 +1755,7 @@ type CreateGrantRequest struct {
 
 func (x *CreateGrantRequest) Reset() {
 	*x = CreateGrantRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1767,7 @@ func (x *CreateGrantRequest) String() string {
 func (*CreateGrantRequest) ProtoMessage() {}
 
 func (x *CreateGrantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1780,7 @@ func (x *CreateGrantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGrantRequest.ProtoReflect.Descriptor instead.
 func (*CreateGrantRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateGrantRequest) GetAgentId() string {
@@ -1504,7 +1882,7 @@ type CreateGrantResponse struct {
 
 func (x *CreateGrantResponse) Reset() {
 	*x = CreateGrantResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1516,7 +1894,7 @@ func (x *CreateGrantResponse) String() string {
 func (*CreateGrantResponse) ProtoMessage() {}
 
 func (x *CreateGrantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1529,7 +1907,7 @@ func (x *CreateGrantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGrantResponse.ProtoReflect.Descriptor instead.
 func (*CreateGrantResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateGrantResponse) GetGrant() *Grant {
@@ -1552,7 +1930,7 @@ type ListGrantsRequest struct {
 
 func (x *ListGrantsRequest) Reset() {
 	*x = ListGrantsRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1564,7 +1942,7 @@ func (x *ListGrantsRequest) String() string {
 func (*ListGrantsRequest) ProtoMessage() {}
 
 func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1577,7 +1955,7 @@ func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsRequest.ProtoReflect.Descriptor instead.
 func (*ListGrantsRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListGrantsRequest) GetAgentId() string {
@@ -1603,7 +1981,7 @@ type ListGrantsResponse struct {
 
 func (x *ListGrantsResponse) Reset() {
 	*x = ListGrantsResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1993,7 @@ func (x *ListGrantsResponse) String() string {
 func (*ListGrantsResponse) ProtoMessage() {}
 
 func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +2006,7 @@ func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsResponse.ProtoReflect.Descriptor instead.
 func (*ListGrantsResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListGrantsResponse) GetGrants() []*Grant {
@@ -1649,7 +2027,7 @@ type RevokeGrantRequest struct {
 
 func (x *RevokeGrantRequest) Reset() {
 	*x = RevokeGrantRequest{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +2039,7 @@ func (x *RevokeGrantRequest) String() string {
 func (*RevokeGrantRequest) ProtoMessage() {}
 
 func (x *RevokeGrantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +2052,7 @@ func (x *RevokeGrantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeGrantRequest.ProtoReflect.Descriptor instead.
 func (*RevokeGrantRequest) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RevokeGrantRequest) GetId() string {
@@ -1700,7 +2078,7 @@ type RevokeGrantResponse struct {
 
 func (x *RevokeGrantResponse) Reset() {
 	*x = RevokeGrantResponse{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +2090,7 @@ func (x *RevokeGrantResponse) String() string {
 func (*RevokeGrantResponse) ProtoMessage() {}
 
 func (x *RevokeGrantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +2103,7 @@ func (x *RevokeGrantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeGrantResponse.ProtoReflect.Descriptor instead.
 func (*RevokeGrantResponse) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RevokeGrantResponse) GetGrant() *Grant {
@@ -1750,7 +2128,7 @@ type WebhookEvent struct {
 
 func (x *WebhookEvent) Reset() {
 	*x = WebhookEvent{}
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1762,7 +2140,7 @@ func (x *WebhookEvent) String() string {
 func (*WebhookEvent) ProtoMessage() {}
 
 func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_tollgate_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1775,7 +2153,7 @@ func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookEvent.ProtoReflect.Descriptor instead.
 func (*WebhookEvent) Descriptor() ([]byte, []int) {
-	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_tollgate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WebhookEvent) GetType() string {
@@ -1796,7 +2174,32 @@ var File_tollgate_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_tollgate_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtollgate/admin/v1/admin.proto\x12\x11tollgate.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n" +
+	"\x1dtollgate/admin/v1/admin.proto\x12\x11tollgate.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n" +
+	"\n" +
+	"KillSwitch\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x15\n" +
+	"\x06set_by\x18\x04 \x01(\tR\x05setBy\x121\n" +
+	"\x06set_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05setAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"q\n" +
+	"\x14SetKillSwitchRequest\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"W\n" +
+	"\x15SetKillSwitchResponse\x12>\n" +
+	"\vkill_switch\x18\x01 \x01(\v2\x1d.tollgate.admin.v1.KillSwitchR\n" +
+	"killSwitch\"\x19\n" +
+	"\x17ListKillSwitchesRequest\"^\n" +
+	"\x18ListKillSwitchesResponse\x12B\n" +
+	"\rkill_switches\x18\x01 \x03(\v2\x1d.tollgate.admin.v1.KillSwitchR\fkillSwitches\"?\n" +
+	"\x15LiftKillSwitchRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"X\n" +
+	"\x16LiftKillSwitchResponse\x12>\n" +
+	"\vkill_switch\x18\x01 \x01(\v2\x1d.tollgate.admin.v1.KillSwitchR\n" +
+	"killSwitch\"\x9a\x01\n" +
 	"\x05Agent\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x14\n" +
@@ -1943,7 +2346,11 @@ const file_tollgate_admin_v1_admin_proto_rawDesc = "" +
 	"\vCreateGrant\x12%.tollgate.admin.v1.CreateGrantRequest\x1a&.tollgate.admin.v1.CreateGrantResponse\x12Y\n" +
 	"\n" +
 	"ListGrants\x12$.tollgate.admin.v1.ListGrantsRequest\x1a%.tollgate.admin.v1.ListGrantsResponse\x12\\\n" +
-	"\vRevokeGrant\x12%.tollgate.admin.v1.RevokeGrantRequest\x1a&.tollgate.admin.v1.RevokeGrantResponseB7Z5github.com/tollgate-go/tollgate/admin/adminv1;adminv1b\x06proto3"
+	"\vRevokeGrant\x12%.tollgate.admin.v1.RevokeGrantRequest\x1a&.tollgate.admin.v1.RevokeGrantResponse2\xcb\x02\n" +
+	"\x11KillSwitchService\x12b\n" +
+	"\rSetKillSwitch\x12'.tollgate.admin.v1.SetKillSwitchRequest\x1a(.tollgate.admin.v1.SetKillSwitchResponse\x12k\n" +
+	"\x10ListKillSwitches\x12*.tollgate.admin.v1.ListKillSwitchesRequest\x1a+.tollgate.admin.v1.ListKillSwitchesResponse\x12e\n" +
+	"\x0eLiftKillSwitch\x12(.tollgate.admin.v1.LiftKillSwitchRequest\x1a).tollgate.admin.v1.LiftKillSwitchResponseB7Z5github.com/tollgate-go/tollgate/admin/adminv1;adminv1b\x06proto3"
 
 var (
 	file_tollgate_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1958,87 +2365,106 @@ func file_tollgate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_tollgate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tollgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_tollgate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_tollgate_admin_v1_admin_proto_goTypes = []any{
-	(Outcome)(0),                  // 0: tollgate.admin.v1.Outcome
-	(WatchResponse_Event)(0),      // 1: tollgate.admin.v1.WatchResponse.Event
-	(*Agent)(nil),                 // 2: tollgate.admin.v1.Agent
-	(*Intent)(nil),                // 3: tollgate.admin.v1.Intent
-	(*ToolRequest)(nil),           // 4: tollgate.admin.v1.ToolRequest
-	(*Approval)(nil),              // 5: tollgate.admin.v1.Approval
-	(*Decision)(nil),              // 6: tollgate.admin.v1.Decision
-	(*ListPendingRequest)(nil),    // 7: tollgate.admin.v1.ListPendingRequest
-	(*ListPendingResponse)(nil),   // 8: tollgate.admin.v1.ListPendingResponse
-	(*GetApprovalRequest)(nil),    // 9: tollgate.admin.v1.GetApprovalRequest
-	(*GetApprovalResponse)(nil),   // 10: tollgate.admin.v1.GetApprovalResponse
-	(*ApproveRequest)(nil),        // 11: tollgate.admin.v1.ApproveRequest
-	(*GrantOnApprove)(nil),        // 12: tollgate.admin.v1.GrantOnApprove
-	(*ApproveResponse)(nil),       // 13: tollgate.admin.v1.ApproveResponse
-	(*DenyRequest)(nil),           // 14: tollgate.admin.v1.DenyRequest
-	(*DenyResponse)(nil),          // 15: tollgate.admin.v1.DenyResponse
-	(*WatchRequest)(nil),          // 16: tollgate.admin.v1.WatchRequest
-	(*WatchResponse)(nil),         // 17: tollgate.admin.v1.WatchResponse
-	(*Grant)(nil),                 // 18: tollgate.admin.v1.Grant
-	(*CreateGrantRequest)(nil),    // 19: tollgate.admin.v1.CreateGrantRequest
-	(*CreateGrantResponse)(nil),   // 20: tollgate.admin.v1.CreateGrantResponse
-	(*ListGrantsRequest)(nil),     // 21: tollgate.admin.v1.ListGrantsRequest
-	(*ListGrantsResponse)(nil),    // 22: tollgate.admin.v1.ListGrantsResponse
-	(*RevokeGrantRequest)(nil),    // 23: tollgate.admin.v1.RevokeGrantRequest
-	(*RevokeGrantResponse)(nil),   // 24: tollgate.admin.v1.RevokeGrantResponse
-	(*WebhookEvent)(nil),          // 25: tollgate.admin.v1.WebhookEvent
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(Outcome)(0),                     // 0: tollgate.admin.v1.Outcome
+	(WatchResponse_Event)(0),         // 1: tollgate.admin.v1.WatchResponse.Event
+	(*KillSwitch)(nil),               // 2: tollgate.admin.v1.KillSwitch
+	(*SetKillSwitchRequest)(nil),     // 3: tollgate.admin.v1.SetKillSwitchRequest
+	(*SetKillSwitchResponse)(nil),    // 4: tollgate.admin.v1.SetKillSwitchResponse
+	(*ListKillSwitchesRequest)(nil),  // 5: tollgate.admin.v1.ListKillSwitchesRequest
+	(*ListKillSwitchesResponse)(nil), // 6: tollgate.admin.v1.ListKillSwitchesResponse
+	(*LiftKillSwitchRequest)(nil),    // 7: tollgate.admin.v1.LiftKillSwitchRequest
+	(*LiftKillSwitchResponse)(nil),   // 8: tollgate.admin.v1.LiftKillSwitchResponse
+	(*Agent)(nil),                    // 9: tollgate.admin.v1.Agent
+	(*Intent)(nil),                   // 10: tollgate.admin.v1.Intent
+	(*ToolRequest)(nil),              // 11: tollgate.admin.v1.ToolRequest
+	(*Approval)(nil),                 // 12: tollgate.admin.v1.Approval
+	(*Decision)(nil),                 // 13: tollgate.admin.v1.Decision
+	(*ListPendingRequest)(nil),       // 14: tollgate.admin.v1.ListPendingRequest
+	(*ListPendingResponse)(nil),      // 15: tollgate.admin.v1.ListPendingResponse
+	(*GetApprovalRequest)(nil),       // 16: tollgate.admin.v1.GetApprovalRequest
+	(*GetApprovalResponse)(nil),      // 17: tollgate.admin.v1.GetApprovalResponse
+	(*ApproveRequest)(nil),           // 18: tollgate.admin.v1.ApproveRequest
+	(*GrantOnApprove)(nil),           // 19: tollgate.admin.v1.GrantOnApprove
+	(*ApproveResponse)(nil),          // 20: tollgate.admin.v1.ApproveResponse
+	(*DenyRequest)(nil),              // 21: tollgate.admin.v1.DenyRequest
+	(*DenyResponse)(nil),             // 22: tollgate.admin.v1.DenyResponse
+	(*WatchRequest)(nil),             // 23: tollgate.admin.v1.WatchRequest
+	(*WatchResponse)(nil),            // 24: tollgate.admin.v1.WatchResponse
+	(*Grant)(nil),                    // 25: tollgate.admin.v1.Grant
+	(*CreateGrantRequest)(nil),       // 26: tollgate.admin.v1.CreateGrantRequest
+	(*CreateGrantResponse)(nil),      // 27: tollgate.admin.v1.CreateGrantResponse
+	(*ListGrantsRequest)(nil),        // 28: tollgate.admin.v1.ListGrantsRequest
+	(*ListGrantsResponse)(nil),       // 29: tollgate.admin.v1.ListGrantsResponse
+	(*RevokeGrantRequest)(nil),       // 30: tollgate.admin.v1.RevokeGrantRequest
+	(*RevokeGrantResponse)(nil),      // 31: tollgate.admin.v1.RevokeGrantResponse
+	(*WebhookEvent)(nil),             // 32: tollgate.admin.v1.WebhookEvent
+	(*timestamppb.Timestamp)(nil),    // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 34: google.protobuf.Duration
 }
 var file_tollgate_admin_v1_admin_proto_depIdxs = []int32{
-	2,  // 0: tollgate.admin.v1.Approval.agent:type_name -> tollgate.admin.v1.Agent
-	3,  // 1: tollgate.admin.v1.Approval.intent:type_name -> tollgate.admin.v1.Intent
-	4,  // 2: tollgate.admin.v1.Approval.tool_request:type_name -> tollgate.admin.v1.ToolRequest
-	26, // 3: tollgate.admin.v1.Approval.created_at:type_name -> google.protobuf.Timestamp
-	26, // 4: tollgate.admin.v1.Approval.expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 5: tollgate.admin.v1.Approval.outcome:type_name -> tollgate.admin.v1.Outcome
-	26, // 6: tollgate.admin.v1.Approval.decided_at:type_name -> google.protobuf.Timestamp
-	26, // 7: tollgate.admin.v1.Approval.used_at:type_name -> google.protobuf.Timestamp
-	6,  // 8: tollgate.admin.v1.Approval.decisions:type_name -> tollgate.admin.v1.Decision
-	0,  // 9: tollgate.admin.v1.Decision.outcome:type_name -> tollgate.admin.v1.Outcome
-	26, // 10: tollgate.admin.v1.Decision.at:type_name -> google.protobuf.Timestamp
-	5,  // 11: tollgate.admin.v1.ListPendingResponse.approvals:type_name -> tollgate.admin.v1.Approval
-	5,  // 12: tollgate.admin.v1.GetApprovalResponse.approval:type_name -> tollgate.admin.v1.Approval
-	12, // 13: tollgate.admin.v1.ApproveRequest.grant:type_name -> tollgate.admin.v1.GrantOnApprove
-	27, // 14: tollgate.admin.v1.GrantOnApprove.ttl:type_name -> google.protobuf.Duration
-	5,  // 15: tollgate.admin.v1.ApproveResponse.approval:type_name -> tollgate.admin.v1.Approval
-	18, // 16: tollgate.admin.v1.ApproveResponse.grant:type_name -> tollgate.admin.v1.Grant
-	5,  // 17: tollgate.admin.v1.DenyResponse.approval:type_name -> tollgate.admin.v1.Approval
-	1,  // 18: tollgate.admin.v1.WatchResponse.event:type_name -> tollgate.admin.v1.WatchResponse.Event
-	5,  // 19: tollgate.admin.v1.WatchResponse.approval:type_name -> tollgate.admin.v1.Approval
-	26, // 20: tollgate.admin.v1.Grant.expires_at:type_name -> google.protobuf.Timestamp
-	26, // 21: tollgate.admin.v1.Grant.created_at:type_name -> google.protobuf.Timestamp
-	27, // 22: tollgate.admin.v1.CreateGrantRequest.ttl:type_name -> google.protobuf.Duration
-	26, // 23: tollgate.admin.v1.CreateGrantRequest.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 24: tollgate.admin.v1.CreateGrantResponse.grant:type_name -> tollgate.admin.v1.Grant
-	18, // 25: tollgate.admin.v1.ListGrantsResponse.grants:type_name -> tollgate.admin.v1.Grant
-	18, // 26: tollgate.admin.v1.RevokeGrantResponse.grant:type_name -> tollgate.admin.v1.Grant
-	5,  // 27: tollgate.admin.v1.WebhookEvent.approval:type_name -> tollgate.admin.v1.Approval
-	7,  // 28: tollgate.admin.v1.ApprovalService.ListPending:input_type -> tollgate.admin.v1.ListPendingRequest
-	9,  // 29: tollgate.admin.v1.ApprovalService.GetApproval:input_type -> tollgate.admin.v1.GetApprovalRequest
-	11, // 30: tollgate.admin.v1.ApprovalService.Approve:input_type -> tollgate.admin.v1.ApproveRequest
-	14, // 31: tollgate.admin.v1.ApprovalService.Deny:input_type -> tollgate.admin.v1.DenyRequest
-	16, // 32: tollgate.admin.v1.ApprovalService.Watch:input_type -> tollgate.admin.v1.WatchRequest
-	19, // 33: tollgate.admin.v1.GrantService.CreateGrant:input_type -> tollgate.admin.v1.CreateGrantRequest
-	21, // 34: tollgate.admin.v1.GrantService.ListGrants:input_type -> tollgate.admin.v1.ListGrantsRequest
-	23, // 35: tollgate.admin.v1.GrantService.RevokeGrant:input_type -> tollgate.admin.v1.RevokeGrantRequest
-	8,  // 36: tollgate.admin.v1.ApprovalService.ListPending:output_type -> tollgate.admin.v1.ListPendingResponse
-	10, // 37: tollgate.admin.v1.ApprovalService.GetApproval:output_type -> tollgate.admin.v1.GetApprovalResponse
-	13, // 38: tollgate.admin.v1.ApprovalService.Approve:output_type -> tollgate.admin.v1.ApproveResponse
-	15, // 39: tollgate.admin.v1.ApprovalService.Deny:output_type -> tollgate.admin.v1.DenyResponse
-	17, // 40: tollgate.admin.v1.ApprovalService.Watch:output_type -> tollgate.admin.v1.WatchResponse
-	20, // 41: tollgate.admin.v1.GrantService.CreateGrant:output_type -> tollgate.admin.v1.CreateGrantResponse
-	22, // 42: tollgate.admin.v1.GrantService.ListGrants:output_type -> tollgate.admin.v1.ListGrantsResponse
-	24, // 43: tollgate.admin.v1.GrantService.RevokeGrant:output_type -> tollgate.admin.v1.RevokeGrantResponse
-	36, // [36:44] is the sub-list for method output_type
-	28, // [28:36] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	33, // 0: tollgate.admin.v1.KillSwitch.set_at:type_name -> google.protobuf.Timestamp
+	33, // 1: tollgate.admin.v1.KillSwitch.expires_at:type_name -> google.protobuf.Timestamp
+	34, // 2: tollgate.admin.v1.SetKillSwitchRequest.ttl:type_name -> google.protobuf.Duration
+	2,  // 3: tollgate.admin.v1.SetKillSwitchResponse.kill_switch:type_name -> tollgate.admin.v1.KillSwitch
+	2,  // 4: tollgate.admin.v1.ListKillSwitchesResponse.kill_switches:type_name -> tollgate.admin.v1.KillSwitch
+	2,  // 5: tollgate.admin.v1.LiftKillSwitchResponse.kill_switch:type_name -> tollgate.admin.v1.KillSwitch
+	9,  // 6: tollgate.admin.v1.Approval.agent:type_name -> tollgate.admin.v1.Agent
+	10, // 7: tollgate.admin.v1.Approval.intent:type_name -> tollgate.admin.v1.Intent
+	11, // 8: tollgate.admin.v1.Approval.tool_request:type_name -> tollgate.admin.v1.ToolRequest
+	33, // 9: tollgate.admin.v1.Approval.created_at:type_name -> google.protobuf.Timestamp
+	33, // 10: tollgate.admin.v1.Approval.expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: tollgate.admin.v1.Approval.outcome:type_name -> tollgate.admin.v1.Outcome
+	33, // 12: tollgate.admin.v1.Approval.decided_at:type_name -> google.protobuf.Timestamp
+	33, // 13: tollgate.admin.v1.Approval.used_at:type_name -> google.protobuf.Timestamp
+	13, // 14: tollgate.admin.v1.Approval.decisions:type_name -> tollgate.admin.v1.Decision
+	0,  // 15: tollgate.admin.v1.Decision.outcome:type_name -> tollgate.admin.v1.Outcome
+	33, // 16: tollgate.admin.v1.Decision.at:type_name -> google.protobuf.Timestamp
+	12, // 17: tollgate.admin.v1.ListPendingResponse.approvals:type_name -> tollgate.admin.v1.Approval
+	12, // 18: tollgate.admin.v1.GetApprovalResponse.approval:type_name -> tollgate.admin.v1.Approval
+	19, // 19: tollgate.admin.v1.ApproveRequest.grant:type_name -> tollgate.admin.v1.GrantOnApprove
+	34, // 20: tollgate.admin.v1.GrantOnApprove.ttl:type_name -> google.protobuf.Duration
+	12, // 21: tollgate.admin.v1.ApproveResponse.approval:type_name -> tollgate.admin.v1.Approval
+	25, // 22: tollgate.admin.v1.ApproveResponse.grant:type_name -> tollgate.admin.v1.Grant
+	12, // 23: tollgate.admin.v1.DenyResponse.approval:type_name -> tollgate.admin.v1.Approval
+	1,  // 24: tollgate.admin.v1.WatchResponse.event:type_name -> tollgate.admin.v1.WatchResponse.Event
+	12, // 25: tollgate.admin.v1.WatchResponse.approval:type_name -> tollgate.admin.v1.Approval
+	33, // 26: tollgate.admin.v1.Grant.expires_at:type_name -> google.protobuf.Timestamp
+	33, // 27: tollgate.admin.v1.Grant.created_at:type_name -> google.protobuf.Timestamp
+	34, // 28: tollgate.admin.v1.CreateGrantRequest.ttl:type_name -> google.protobuf.Duration
+	33, // 29: tollgate.admin.v1.CreateGrantRequest.expires_at:type_name -> google.protobuf.Timestamp
+	25, // 30: tollgate.admin.v1.CreateGrantResponse.grant:type_name -> tollgate.admin.v1.Grant
+	25, // 31: tollgate.admin.v1.ListGrantsResponse.grants:type_name -> tollgate.admin.v1.Grant
+	25, // 32: tollgate.admin.v1.RevokeGrantResponse.grant:type_name -> tollgate.admin.v1.Grant
+	12, // 33: tollgate.admin.v1.WebhookEvent.approval:type_name -> tollgate.admin.v1.Approval
+	14, // 34: tollgate.admin.v1.ApprovalService.ListPending:input_type -> tollgate.admin.v1.ListPendingRequest
+	16, // 35: tollgate.admin.v1.ApprovalService.GetApproval:input_type -> tollgate.admin.v1.GetApprovalRequest
+	18, // 36: tollgate.admin.v1.ApprovalService.Approve:input_type -> tollgate.admin.v1.ApproveRequest
+	21, // 37: tollgate.admin.v1.ApprovalService.Deny:input_type -> tollgate.admin.v1.DenyRequest
+	23, // 38: tollgate.admin.v1.ApprovalService.Watch:input_type -> tollgate.admin.v1.WatchRequest
+	26, // 39: tollgate.admin.v1.GrantService.CreateGrant:input_type -> tollgate.admin.v1.CreateGrantRequest
+	28, // 40: tollgate.admin.v1.GrantService.ListGrants:input_type -> tollgate.admin.v1.ListGrantsRequest
+	30, // 41: tollgate.admin.v1.GrantService.RevokeGrant:input_type -> tollgate.admin.v1.RevokeGrantRequest
+	3,  // 42: tollgate.admin.v1.KillSwitchService.SetKillSwitch:input_type -> tollgate.admin.v1.SetKillSwitchRequest
+	5,  // 43: tollgate.admin.v1.KillSwitchService.ListKillSwitches:input_type -> tollgate.admin.v1.ListKillSwitchesRequest
+	7,  // 44: tollgate.admin.v1.KillSwitchService.LiftKillSwitch:input_type -> tollgate.admin.v1.LiftKillSwitchRequest
+	15, // 45: tollgate.admin.v1.ApprovalService.ListPending:output_type -> tollgate.admin.v1.ListPendingResponse
+	17, // 46: tollgate.admin.v1.ApprovalService.GetApproval:output_type -> tollgate.admin.v1.GetApprovalResponse
+	20, // 47: tollgate.admin.v1.ApprovalService.Approve:output_type -> tollgate.admin.v1.ApproveResponse
+	22, // 48: tollgate.admin.v1.ApprovalService.Deny:output_type -> tollgate.admin.v1.DenyResponse
+	24, // 49: tollgate.admin.v1.ApprovalService.Watch:output_type -> tollgate.admin.v1.WatchResponse
+	27, // 50: tollgate.admin.v1.GrantService.CreateGrant:output_type -> tollgate.admin.v1.CreateGrantResponse
+	29, // 51: tollgate.admin.v1.GrantService.ListGrants:output_type -> tollgate.admin.v1.ListGrantsResponse
+	31, // 52: tollgate.admin.v1.GrantService.RevokeGrant:output_type -> tollgate.admin.v1.RevokeGrantResponse
+	4,  // 53: tollgate.admin.v1.KillSwitchService.SetKillSwitch:output_type -> tollgate.admin.v1.SetKillSwitchResponse
+	6,  // 54: tollgate.admin.v1.KillSwitchService.ListKillSwitches:output_type -> tollgate.admin.v1.ListKillSwitchesResponse
+	8,  // 55: tollgate.admin.v1.KillSwitchService.LiftKillSwitch:output_type -> tollgate.admin.v1.LiftKillSwitchResponse
+	45, // [45:56] is the sub-list for method output_type
+	34, // [34:45] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_tollgate_admin_v1_admin_proto_init() }
@@ -2046,8 +2472,8 @@ func file_tollgate_admin_v1_admin_proto_init() {
 	if File_tollgate_admin_v1_admin_proto != nil {
 		return
 	}
-	file_tollgate_admin_v1_admin_proto_msgTypes[1].OneofWrappers = []any{}
-	file_tollgate_admin_v1_admin_proto_msgTypes[17].OneofWrappers = []any{
+	file_tollgate_admin_v1_admin_proto_msgTypes[8].OneofWrappers = []any{}
+	file_tollgate_admin_v1_admin_proto_msgTypes[24].OneofWrappers = []any{
 		(*CreateGrantRequest_Ttl)(nil),
 		(*CreateGrantRequest_ExpiresAt)(nil),
 	}
@@ -2057,9 +2483,9 @@ func file_tollgate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tollgate_admin_v1_admin_proto_rawDesc), len(file_tollgate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   31,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_tollgate_admin_v1_admin_proto_goTypes,
 		DependencyIndexes: file_tollgate_admin_v1_admin_proto_depIdxs,

@@ -1,5 +1,6 @@
 // Tollgate's admin API: people (and the systems they use) decide the tool
-// calls the policy sent to a human, and issue standing grants.
+// calls the policy sent to a human, issue standing grants, and stop
+// agents, tools, sessions or everything with kill switches.
 //
 // Serve it apart from tool traffic (its own listener or handler, never
 // behind the tool interceptors) and only to authenticated admins: every
@@ -9,7 +10,8 @@
 //
 // Error codes: UNAUTHENTICATED (no or bad credentials), PERMISSION_DENIED
 // (not an admin; or approving a call the admin made or delegated),
-// NOT_FOUND (unknown id), FAILED_PRECONDITION (already decided, expired,
+// NOT_FOUND (unknown id; a kill switch never set, lifted or expired),
+// FAILED_PRECONDITION (already decided, expired,
 // already approved by this admin, already revoked), INVALID_ARGUMENT (a
 // malformed request).
 
@@ -513,6 +515,202 @@ var GrantService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeGrant",
 			Handler:    _GrantService_RevokeGrant_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "tollgate/admin/v1/admin.proto",
+}
+
+const (
+	KillSwitchService_SetKillSwitch_FullMethodName    = "/tollgate.admin.v1.KillSwitchService/SetKillSwitch"
+	KillSwitchService_ListKillSwitches_FullMethodName = "/tollgate.admin.v1.KillSwitchService/ListKillSwitches"
+	KillSwitchService_LiftKillSwitch_FullMethodName   = "/tollgate.admin.v1.KillSwitchService/LiftKillSwitch"
+)
+
+// KillSwitchServiceClient is the client API for KillSwitchService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// KillSwitchService stops agents, tools, sessions or everything at once,
+// on every replica sharing the kill switch store, without a deploy. A
+// refused call gets KILLED (PERMISSION_DENIED) and is audited.
+type KillSwitchServiceClient interface {
+	// SetKillSwitch sets a switch; it is in force on this replica when the
+	// call returns, and on the others as their store propagates it.
+	SetKillSwitch(ctx context.Context, in *SetKillSwitchRequest, opts ...grpc.CallOption) (*SetKillSwitchResponse, error)
+	// ListKillSwitches returns the switches in force, oldest first.
+	ListKillSwitches(ctx context.Context, in *ListKillSwitchesRequest, opts ...grpc.CallOption) (*ListKillSwitchesResponse, error)
+	// LiftKillSwitch removes a switch (NOT_FOUND when there is none by that
+	// id: never set, already lifted, or expired and forgotten).
+	LiftKillSwitch(ctx context.Context, in *LiftKillSwitchRequest, opts ...grpc.CallOption) (*LiftKillSwitchResponse, error)
+}
+
+type killSwitchServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewKillSwitchServiceClient(cc grpc.ClientConnInterface) KillSwitchServiceClient {
+	return &killSwitchServiceClient{cc}
+}
+
+func (c *killSwitchServiceClient) SetKillSwitch(ctx context.Context, in *SetKillSwitchRequest, opts ...grpc.CallOption) (*SetKillSwitchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetKillSwitchResponse)
+	err := c.cc.Invoke(ctx, KillSwitchService_SetKillSwitch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *killSwitchServiceClient) ListKillSwitches(ctx context.Context, in *ListKillSwitchesRequest, opts ...grpc.CallOption) (*ListKillSwitchesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKillSwitchesResponse)
+	err := c.cc.Invoke(ctx, KillSwitchService_ListKillSwitches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *killSwitchServiceClient) LiftKillSwitch(ctx context.Context, in *LiftKillSwitchRequest, opts ...grpc.CallOption) (*LiftKillSwitchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LiftKillSwitchResponse)
+	err := c.cc.Invoke(ctx, KillSwitchService_LiftKillSwitch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// KillSwitchServiceServer is the server API for KillSwitchService service.
+// All implementations must embed UnimplementedKillSwitchServiceServer
+// for forward compatibility.
+//
+// KillSwitchService stops agents, tools, sessions or everything at once,
+// on every replica sharing the kill switch store, without a deploy. A
+// refused call gets KILLED (PERMISSION_DENIED) and is audited.
+type KillSwitchServiceServer interface {
+	// SetKillSwitch sets a switch; it is in force on this replica when the
+	// call returns, and on the others as their store propagates it.
+	SetKillSwitch(context.Context, *SetKillSwitchRequest) (*SetKillSwitchResponse, error)
+	// ListKillSwitches returns the switches in force, oldest first.
+	ListKillSwitches(context.Context, *ListKillSwitchesRequest) (*ListKillSwitchesResponse, error)
+	// LiftKillSwitch removes a switch (NOT_FOUND when there is none by that
+	// id: never set, already lifted, or expired and forgotten).
+	LiftKillSwitch(context.Context, *LiftKillSwitchRequest) (*LiftKillSwitchResponse, error)
+	mustEmbedUnimplementedKillSwitchServiceServer()
+}
+
+// UnimplementedKillSwitchServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedKillSwitchServiceServer struct{}
+
+func (UnimplementedKillSwitchServiceServer) SetKillSwitch(context.Context, *SetKillSwitchRequest) (*SetKillSwitchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetKillSwitch not implemented")
+}
+func (UnimplementedKillSwitchServiceServer) ListKillSwitches(context.Context, *ListKillSwitchesRequest) (*ListKillSwitchesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListKillSwitches not implemented")
+}
+func (UnimplementedKillSwitchServiceServer) LiftKillSwitch(context.Context, *LiftKillSwitchRequest) (*LiftKillSwitchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LiftKillSwitch not implemented")
+}
+func (UnimplementedKillSwitchServiceServer) mustEmbedUnimplementedKillSwitchServiceServer() {}
+func (UnimplementedKillSwitchServiceServer) testEmbeddedByValue()                           {}
+
+// UnsafeKillSwitchServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to KillSwitchServiceServer will
+// result in compilation errors.
+type UnsafeKillSwitchServiceServer interface {
+	mustEmbedUnimplementedKillSwitchServiceServer()
+}
+
+func RegisterKillSwitchServiceServer(s grpc.ServiceRegistrar, srv KillSwitchServiceServer) {
+	// If the following call panics, it indicates UnimplementedKillSwitchServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&KillSwitchService_ServiceDesc, srv)
+}
+
+func _KillSwitchService_SetKillSwitch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetKillSwitchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KillSwitchServiceServer).SetKillSwitch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KillSwitchService_SetKillSwitch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KillSwitchServiceServer).SetKillSwitch(ctx, req.(*SetKillSwitchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KillSwitchService_ListKillSwitches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKillSwitchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KillSwitchServiceServer).ListKillSwitches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KillSwitchService_ListKillSwitches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KillSwitchServiceServer).ListKillSwitches(ctx, req.(*ListKillSwitchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _KillSwitchService_LiftKillSwitch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LiftKillSwitchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KillSwitchServiceServer).LiftKillSwitch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KillSwitchService_LiftKillSwitch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KillSwitchServiceServer).LiftKillSwitch(ctx, req.(*LiftKillSwitchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// KillSwitchService_ServiceDesc is the grpc.ServiceDesc for KillSwitchService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var KillSwitchService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "tollgate.admin.v1.KillSwitchService",
+	HandlerType: (*KillSwitchServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "SetKillSwitch",
+			Handler:    _KillSwitchService_SetKillSwitch_Handler,
+		},
+		{
+			MethodName: "ListKillSwitches",
+			Handler:    _KillSwitchService_ListKillSwitches_Handler,
+		},
+		{
+			MethodName: "LiftKillSwitch",
+			Handler:    _KillSwitchService_LiftKillSwitch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,5 +1,5 @@
 // Package adminv1 is Tollgate's admin API (tollgate.admin.v1:
-// ApprovalService and GrantService), generated from
+// ApprovalService, GrantService and KillSwitchService), generated from
 // specs/proto/tollgate/admin/v1/admin.proto for grpc-go and, in
 // adminv1connect, for connect-go. Package admin implements both services;
 // `make generate` regenerates this code.

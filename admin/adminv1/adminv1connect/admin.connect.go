@@ -1,5 +1,6 @@
 // Tollgate's admin API: people (and the systems they use) decide the tool
-// calls the policy sent to a human, and issue standing grants.
+// calls the policy sent to a human, issue standing grants, and stop
+// agents, tools, sessions or everything with kill switches.
 //
 // Serve it apart from tool traffic (its own listener or handler, never
 // behind the tool interceptors) and only to authenticated admins: every
@@ -9,7 +10,8 @@
 //
 // Error codes: UNAUTHENTICATED (no or bad credentials), PERMISSION_DENIED
 // (not an admin; or approving a call the admin made or delegated),
-// NOT_FOUND (unknown id), FAILED_PRECONDITION (already decided, expired,
+// NOT_FOUND (unknown id; a kill switch never set, lifted or expired),
+// FAILED_PRECONDITION (already decided, expired,
 // already approved by this admin, already revoked), INVALID_ARGUMENT (a
 // malformed request).
 
@@ -40,6 +42,8 @@ const (
 	ApprovalServiceName = "tollgate.admin.v1.ApprovalService"
 	// GrantServiceName is the fully-qualified name of the GrantService service.
 	GrantServiceName = "tollgate.admin.v1.GrantService"
+	// KillSwitchServiceName is the fully-qualified name of the KillSwitchService service.
+	KillSwitchServiceName = "tollgate.admin.v1.KillSwitchService"
 )
 
 // These constants are the fully-qualified names of the RPCs defined in this package. They're
@@ -70,6 +74,15 @@ const (
 	// GrantServiceRevokeGrantProcedure is the fully-qualified name of the GrantService's RevokeGrant
 	// RPC.
 	GrantServiceRevokeGrantProcedure = "/tollgate.admin.v1.GrantService/RevokeGrant"
+	// KillSwitchServiceSetKillSwitchProcedure is the fully-qualified name of the KillSwitchService's
+	// SetKillSwitch RPC.
+	KillSwitchServiceSetKillSwitchProcedure = "/tollgate.admin.v1.KillSwitchService/SetKillSwitch"
+	// KillSwitchServiceListKillSwitchesProcedure is the fully-qualified name of the KillSwitchService's
+	// ListKillSwitches RPC.
+	KillSwitchServiceListKillSwitchesProcedure = "/tollgate.admin.v1.KillSwitchService/ListKillSwitches"
+	// KillSwitchServiceLiftKillSwitchProcedure is the fully-qualified name of the KillSwitchService's
+	// LiftKillSwitch RPC.
+	KillSwitchServiceLiftKillSwitchProcedure = "/tollgate.admin.v1.KillSwitchService/LiftKillSwitch"
 )
 
 // ApprovalServiceClient is a client for the tollgate.admin.v1.ApprovalService service.
@@ -402,4 +415,136 @@ func (UnimplementedGrantServiceHandler) ListGrants(context.Context, *connect.Req
 
 func (UnimplementedGrantServiceHandler) RevokeGrant(context.Context, *connect.Request[adminv1.RevokeGrantRequest]) (*connect.Response[adminv1.RevokeGrantResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tollgate.admin.v1.GrantService.RevokeGrant is not implemented"))
+}
+
+// KillSwitchServiceClient is a client for the tollgate.admin.v1.KillSwitchService service.
+type KillSwitchServiceClient interface {
+	// SetKillSwitch sets a switch; it is in force on this replica when the
+	// call returns, and on the others as their store propagates it.
+	SetKillSwitch(context.Context, *connect.Request[adminv1.SetKillSwitchRequest]) (*connect.Response[adminv1.SetKillSwitchResponse], error)
+	// ListKillSwitches returns the switches in force, oldest first.
+	ListKillSwitches(context.Context, *connect.Request[adminv1.ListKillSwitchesRequest]) (*connect.Response[adminv1.ListKillSwitchesResponse], error)
+	// LiftKillSwitch removes a switch (NOT_FOUND when there is none by that
+	// id: never set, already lifted, or expired and forgotten).
+	LiftKillSwitch(context.Context, *connect.Request[adminv1.LiftKillSwitchRequest]) (*connect.Response[adminv1.LiftKillSwitchResponse], error)
+}
+
+// NewKillSwitchServiceClient constructs a client for the tollgate.admin.v1.KillSwitchService
+// service. By default, it uses the Connect protocol with the binary Protobuf Codec, asks for
+// gzipped responses, and sends uncompressed requests. To use the gRPC or gRPC-Web protocols, supply
+// the connect.WithGRPC() or connect.WithGRPCWeb() options.
+//
+// The URL supplied here should be the base URL for the Connect or gRPC server (for example,
+// http://api.acme.com or https://acme.com/grpc).
+func NewKillSwitchServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) KillSwitchServiceClient {
+	baseURL = strings.TrimRight(baseURL, "/")
+	killSwitchServiceMethods := adminv1.File_tollgate_admin_v1_admin_proto.Services().ByName("KillSwitchService").Methods()
+	return &killSwitchServiceClient{
+		setKillSwitch: connect.NewClient[adminv1.SetKillSwitchRequest, adminv1.SetKillSwitchResponse](
+			httpClient,
+			baseURL+KillSwitchServiceSetKillSwitchProcedure,
+			connect.WithSchema(killSwitchServiceMethods.ByName("SetKillSwitch")),
+			connect.WithClientOptions(opts...),
+		),
+		listKillSwitches: connect.NewClient[adminv1.ListKillSwitchesRequest, adminv1.ListKillSwitchesResponse](
+			httpClient,
+			baseURL+KillSwitchServiceListKillSwitchesProcedure,
+			connect.WithSchema(killSwitchServiceMethods.ByName("ListKillSwitches")),
+			connect.WithClientOptions(opts...),
+		),
+		liftKillSwitch: connect.NewClient[adminv1.LiftKillSwitchRequest, adminv1.LiftKillSwitchResponse](
+			httpClient,
+			baseURL+KillSwitchServiceLiftKillSwitchProcedure,
+			connect.WithSchema(killSwitchServiceMethods.ByName("LiftKillSwitch")),
+			connect.WithClientOptions(opts...),
+		),
+	}
+}
+
+// killSwitchServiceClient implements KillSwitchServiceClient.
+type killSwitchServiceClient struct {
+	setKillSwitch    *connect.Client[adminv1.SetKillSwitchRequest, adminv1.SetKillSwitchResponse]
+	listKillSwitches *connect.Client[adminv1.ListKillSwitchesRequest, adminv1.ListKillSwitchesResponse]
+	liftKillSwitch   *connect.Client[adminv1.LiftKillSwitchRequest, adminv1.LiftKillSwitchResponse]
+}
+
+// SetKillSwitch calls tollgate.admin.v1.KillSwitchService.SetKillSwitch.
+func (c *killSwitchServiceClient) SetKillSwitch(ctx context.Context, req *connect.Request[adminv1.SetKillSwitchRequest]) (*connect.Response[adminv1.SetKillSwitchResponse], error) {
+	return c.setKillSwitch.CallUnary(ctx, req)
+}
+
+// ListKillSwitches calls tollgate.admin.v1.KillSwitchService.ListKillSwitches.
+func (c *killSwitchServiceClient) ListKillSwitches(ctx context.Context, req *connect.Request[adminv1.ListKillSwitchesRequest]) (*connect.Response[adminv1.ListKillSwitchesResponse], error) {
+	return c.listKillSwitches.CallUnary(ctx, req)
+}
+
+// LiftKillSwitch calls tollgate.admin.v1.KillSwitchService.LiftKillSwitch.
+func (c *killSwitchServiceClient) LiftKillSwitch(ctx context.Context, req *connect.Request[adminv1.LiftKillSwitchRequest]) (*connect.Response[adminv1.LiftKillSwitchResponse], error) {
+	return c.liftKillSwitch.CallUnary(ctx, req)
+}
+
+// KillSwitchServiceHandler is an implementation of the tollgate.admin.v1.KillSwitchService service.
+type KillSwitchServiceHandler interface {
+	// SetKillSwitch sets a switch; it is in force on this replica when the
+	// call returns, and on the others as their store propagates it.
+	SetKillSwitch(context.Context, *connect.Request[adminv1.SetKillSwitchRequest]) (*connect.Response[adminv1.SetKillSwitchResponse], error)
+	// ListKillSwitches returns the switches in force, oldest first.
+	ListKillSwitches(context.Context, *connect.Request[adminv1.ListKillSwitchesRequest]) (*connect.Response[adminv1.ListKillSwitchesResponse], error)
+	// LiftKillSwitch removes a switch (NOT_FOUND when there is none by that
+	// id: never set, already lifted, or expired and forgotten).
+	LiftKillSwitch(context.Context, *connect.Request[adminv1.LiftKillSwitchRequest]) (*connect.Response[adminv1.LiftKillSwitchResponse], error)
+}
+
+// NewKillSwitchServiceHandler builds an HTTP handler from the service implementation. It returns
+// the path on which to mount the handler and the handler itself.
+//
+// By default, handlers support the Connect, gRPC, and gRPC-Web protocols with the binary Protobuf
+// and JSON codecs. They also support gzip compression.
+func NewKillSwitchServiceHandler(svc KillSwitchServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
+	killSwitchServiceMethods := adminv1.File_tollgate_admin_v1_admin_proto.Services().ByName("KillSwitchService").Methods()
+	killSwitchServiceSetKillSwitchHandler := connect.NewUnaryHandler(
+		KillSwitchServiceSetKillSwitchProcedure,
+		svc.SetKillSwitch,
+		connect.WithSchema(killSwitchServiceMethods.ByName("SetKillSwitch")),
+		connect.WithHandlerOptions(opts...),
+	)
+	killSwitchServiceListKillSwitchesHandler := connect.NewUnaryHandler(
+		KillSwitchServiceListKillSwitchesProcedure,
+		svc.ListKillSwitches,
+		connect.WithSchema(killSwitchServiceMethods.ByName("ListKillSwitches")),
+		connect.WithHandlerOptions(opts...),
+	)
+	killSwitchServiceLiftKillSwitchHandler := connect.NewUnaryHandler(
+		KillSwitchServiceLiftKillSwitchProcedure,
+		svc.LiftKillSwitch,
+		connect.WithSchema(killSwitchServiceMethods.ByName("LiftKillSwitch")),
+		connect.WithHandlerOptions(opts...),
+	)
+	return "/tollgate.admin.v1.KillSwitchService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case KillSwitchServiceSetKillSwitchProcedure:
+			killSwitchServiceSetKillSwitchHandler.ServeHTTP(w, r)
+		case KillSwitchServiceListKillSwitchesProcedure:
+			killSwitchServiceListKillSwitchesHandler.ServeHTTP(w, r)
+		case KillSwitchServiceLiftKillSwitchProcedure:
+			killSwitchServiceLiftKillSwitchHandler.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// UnimplementedKillSwitchServiceHandler returns CodeUnimplemented from all methods.
+type UnimplementedKillSwitchServiceHandler struct{}
+
+func (UnimplementedKillSwitchServiceHandler) SetKillSwitch(context.Context, *connect.Request[adminv1.SetKillSwitchRequest]) (*connect.Response[adminv1.SetKillSwitchResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tollgate.admin.v1.KillSwitchService.SetKillSwitch is not implemented"))
+}
+
+func (UnimplementedKillSwitchServiceHandler) ListKillSwitches(context.Context, *connect.Request[adminv1.ListKillSwitchesRequest]) (*connect.Response[adminv1.ListKillSwitchesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tollgate.admin.v1.KillSwitchService.ListKillSwitches is not implemented"))
+}
+
+func (UnimplementedKillSwitchServiceHandler) LiftKillSwitch(context.Context, *connect.Request[adminv1.LiftKillSwitchRequest]) (*connect.Response[adminv1.LiftKillSwitchResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tollgate.admin.v1.KillSwitchService.LiftKillSwitch is not implemented"))
 }
