@@ -27,6 +27,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   identity     mint and inspect signed agent tokens
   manifest     sign, verify and hash tool manifests
   audit        verify the hash chain of an audit log
+  replay       re-decide an audit log's calls with a candidate policy
   approvals    list, show, approve and deny calls waiting for a human (admin API)
   grants       add, list and revoke grants (admin API)
   version      print the version
@@ -63,6 +64,7 @@ Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
 		a.identityCmd(),
 		a.manifestCmd(),
 		a.auditCmd(),
+		a.replayCmd(),
 		newApprovalsCmd(),
 		newGrantsCmd(),
 		a.versionCmd(),
