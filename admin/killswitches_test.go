@@ -43,7 +43,9 @@ func (e *env) killClient(transport string, tokens func(context.Context) (string,
 	return grpcKills{adminv1.NewKillSwitchServiceClient(conn)}
 }
 
-type grpcKills struct{ c adminv1.KillSwitchServiceClient }
+type grpcKills struct {
+	c adminv1.KillSwitchServiceClient
+}
 
 func (c grpcKills) SetKillSwitch(ctx context.Context, r *adminv1.SetKillSwitchRequest) (*adminv1.SetKillSwitchResponse, error) {
 	return c.c.SetKillSwitch(ctx, r)
@@ -55,7 +57,9 @@ func (c grpcKills) LiftKillSwitch(ctx context.Context, r *adminv1.LiftKillSwitch
 	return c.c.LiftKillSwitch(ctx, r)
 }
 
-type connectKills struct{ c adminv1connect.KillSwitchServiceClient }
+type connectKills struct {
+	c adminv1connect.KillSwitchServiceClient
+}
 
 func (c connectKills) SetKillSwitch(ctx context.Context, r *adminv1.SetKillSwitchRequest) (*adminv1.SetKillSwitchResponse, error) {
 	return unwrap(c.c.SetKillSwitch(ctx, connect.NewRequest(r)))
