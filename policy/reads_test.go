@@ -57,7 +57,9 @@ func TestExplainMissField(t *testing.T) {
 	}{
 		{"when", func(*tollgate.Agent, *tollgate.Intent, *tollgate.ToolRequest) {}, "when.env"},
 		{"session", func(_ *tollgate.Agent, in *tollgate.Intent, _ *tollgate.ToolRequest) { in.Metadata = nil }, "intent.session_id"},
-		{"chain", func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.DelegatedBy = []string{"x", "y"} }, "agent.delegated_by"},
+		{"chain", func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) {
+			a.DelegatedBy = []string{"x", "y"}
+		}, "agent.delegated_by"},
 		{"role", func(a *tollgate.Agent, _ *tollgate.Intent, _ *tollgate.ToolRequest) { a.Metadata = nil }, "agent.role"},
 		{"tool", func(_ *tollgate.Agent, _ *tollgate.Intent, r *tollgate.ToolRequest) { r.Tool = "api:y" }, "tool"},
 	}
