@@ -32,7 +32,7 @@ const tokenEnv = "TOLLGATE_ADMIN_TOKEN"
 const maxTokenFile = 64 << 10
 
 // adminFlags are the connection and output flags of the commands that
-// talk to the admin API (approvals, grants).
+// talk to the admin API (approvals, grants, kill).
 type adminFlags struct {
 	addr      string
 	protocol  string
@@ -64,11 +64,12 @@ func (f *adminFlags) register(cmd *cobra.Command) {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up on a call after this long")
 }
 
-// adminClients are the two services' clients, sharing one connection
+// adminClients are the services' clients, sharing one connection
 // setup.
 type adminClients struct {
 	approvals adminv1connect.ApprovalServiceClient
 	grants    adminv1connect.GrantServiceClient
+	kills     adminv1connect.KillSwitchServiceClient
 	addr      string
 }
 
@@ -113,6 +114,7 @@ func (f *adminFlags) dial(cmd *cobra.Command) (*adminClients, error) {
 	return &adminClients{
 		approvals: adminv1connect.NewApprovalServiceClient(hc, base, opts...),
 		grants:    adminv1connect.NewGrantServiceClient(hc, base, opts...),
+		kills:     adminv1connect.NewKillSwitchServiceClient(hc, base, opts...),
 		addr:      f.addr,
 	}, nil
 }

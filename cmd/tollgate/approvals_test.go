@@ -22,6 +22,7 @@ import (
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/killswitch"
 )
 
 // adminServer is a real admin API on 127.0.0.1: grpc-go on grpcAddr,
@@ -29,6 +30,7 @@ import (
 type adminServer struct {
 	store                 *approvals.MemoryStore
 	grants                *grants.Memory
+	kills                 *killswitch.Memory
 	grpcAddr, connectAddr string
 	adminToken, botToken  string // files holding an admin's and a non-admin's token
 	// carolToken is a second admin's; selfToken an admin's whose id is the
@@ -62,15 +64,25 @@ func startAdmin(t *testing.T) *adminServer {
 		t.Fatal(err)
 	}
 
+	if s.kills, err = killswitch.NewMemory(); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := admin.NewKillSwitchService(s.kills, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	gsrv := grpc.NewServer()
 	as.RegisterGRPC(gsrv)
 	gs.RegisterGRPC(gsrv)
+	ks.RegisterGRPC(gsrv)
 	s.grpcAddr = serveOn(t, func(l net.Listener) { _ = gsrv.Serve(l) })
 	t.Cleanup(gsrv.Stop)
 
 	mux := http.NewServeMux()
 	mux.Handle(as.ConnectHandler())
 	mux.Handle(gs.ConnectHandler())
+	mux.Handle(ks.ConnectHandler())
 	var p http.Protocols
 	p.SetHTTP1(true)
 	p.SetUnencryptedHTTP2(true)

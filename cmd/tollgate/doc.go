@@ -13,6 +13,7 @@
 //	tollgate audit verify FILE [--pub PREFIX.pub | --jwks FILE]
 //	tollgate approvals list|show ID|approve ID [--note N] [--grant-ttl D --grant-max-uses N]|deny ID [--note N] --addr HOST:PORT [--protocol connect|grpc] [--insecure] [--token-file F]
 //	tollgate grants add --agent A --tool T --ttl D [--effect E] [--action X] [--resource-type R] [--max-uses N] [--reason R]|list [--agent A] [--all]|revoke ID --addr HOST:PORT
+//	tollgate kill set --scope SCOPE --reason R [--ttl D]|list|lift ID [--reason R] --addr HOST:PORT
 //	tollgate version
 //
 // test-policy runs Tollgate 1.4.0 scenario files (its format, defaults,

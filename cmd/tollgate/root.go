@@ -30,6 +30,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   replay       re-decide an audit log's calls with a candidate policy
   approvals    list, show, approve and deny calls waiting for a human (admin API)
   grants       add, list and revoke grants (admin API)
+  kill         set, list and lift kill switches: stop agents, tools or everything (admin API)
   version      print the version
 
 Exit codes: 0 success, 1 failure (a scenario failed, lint errors, a bad
@@ -67,6 +68,7 @@ Tollgate 1.4.0's own invocation, tollgate POLICY --scenarios FILE, also works.`,
 		a.replayCmd(),
 		newApprovalsCmd(),
 		newGrantsCmd(),
+		newKillCmd(),
 		a.versionCmd(),
 	)
 	return root
