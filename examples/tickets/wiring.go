@@ -25,6 +25,7 @@ import (
 	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/interceptor"
+	"github.com/tollgate-go/tollgate/killswitch"
 	"github.com/tollgate-go/tollgate/tower"
 )
 
@@ -58,6 +59,9 @@ type gateway struct {
 	// let ASK calls through without asking.
 	approvals *approvals.MemoryStore
 	grants    *grants.Memory
+	// Kill switches an admin sets stop an agent, a tool, a session or
+	// everything at once (tollgate kill set ...).
+	kills     *killswitch.Memory
 	adminGRPC *grpc.Server
 	admin     http.Handler
 }
@@ -88,6 +92,9 @@ func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, aud
 		return nil, err
 	}
 	g := &gateway{desk: newDesk(), approvals: approvals.NewMemoryStore(), grants: grants.NewMemory()}
+	if g.kills, err = killswitch.NewMemory(); err != nil {
+		return nil, err
+	}
 	// Three failures in a row open a tool's circuit for 30 seconds.
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
@@ -103,6 +110,7 @@ func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, aud
 		// here for an admin instead of asking the approver.
 		tower.WithApprovalStore(g.approvals, time.Hour),
 		tower.WithGrants(g.grants),
+		tower.WithKillSwitches(g.kills),
 		tower.WithAuditSink(g.audit),
 	)
 	if err == nil {
@@ -151,10 +159,10 @@ func (g *gateway) routes(t *tower.Tower) {
 	g.handler = grpcOrConnect(g.grpc, interceptor.ConnectHandler(mux))
 }
 
-// adminRoutes builds the admin API's handler: approvals and grants over
-// grpc-go and connect-go, authenticated by verifier, with the admin role
-// required, and every decision written to the same audit log as the tool
-// calls. It has no Tollgate interceptors: admin calls are not tool calls.
+// adminRoutes builds the admin API's handler: approvals, grants and kill
+// switches over grpc-go and connect-go, authenticated by verifier, with
+// the admin role required, and every decision written to the same audit
+// log as the tool calls. It has no Tollgate interceptors: admin calls are not tool calls.
 func (g *gateway) adminRoutes(verifier identity.Verifier) error {
 	opts := []admin.Option{admin.WithVerifier(verifier), admin.WithAuditSink(g.audit), admin.WithGrantStore(g.grants)}
 	approvalsAPI, err := admin.NewApprovalService(g.approvals, opts...)
@@ -165,12 +173,18 @@ func (g *gateway) adminRoutes(verifier identity.Verifier) error {
 	if err != nil {
 		return err
 	}
+	killsAPI, err := admin.NewKillSwitchService(g.kills, opts...)
+	if err != nil {
+		return err
+	}
 	g.adminGRPC = grpc.NewServer()
 	approvalsAPI.RegisterGRPC(g.adminGRPC)
 	grantsAPI.RegisterGRPC(g.adminGRPC)
+	killsAPI.RegisterGRPC(g.adminGRPC)
 	mux := http.NewServeMux()
 	mux.Handle(approvalsAPI.ConnectHandler())
 	mux.Handle(grantsAPI.ConnectHandler())
+	mux.Handle(killsAPI.ConnectHandler())
 	g.admin = grpcOrConnect(g.adminGRPC, mux)
 	return nil
 }
