@@ -11,6 +11,7 @@
 //	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
 //	tollgate manifest hash FILE
 //	tollgate audit verify FILE [--pub PREFIX.pub | --jwks FILE]
+//	tollgate replay AUDIT.jsonl --policy P [--manifest M] [--format text|json|junit] [--fail-on-change]
 //	tollgate approvals list|show ID|approve ID [--note N] [--grant-ttl D --grant-max-uses N]|deny ID [--note N] --addr HOST:PORT [--protocol connect|grpc] [--insecure] [--token-file F]
 //	tollgate grants add --agent A --tool T --ttl D [--effect E] [--action X] [--resource-type R] [--max-uses N] [--reason R]|list [--agent A] [--all]|revoke ID --addr HOST:PORT
 //	tollgate kill set --scope SCOPE --reason R [--ttl D]|list|lift ID [--reason R] --addr HOST:PORT
