@@ -1,9 +1,11 @@
 package tower
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/tollgate-go/tollgate/internal/yamlx"
 	"github.com/tollgate-go/tollgate/netguard"
 	"github.com/tollgate-go/tollgate/policy"
 	"github.com/tollgate-go/tollgate/ratelimit"
@@ -22,19 +24,49 @@ type Files struct {
 	Clock func() time.Time
 }
 
+// LoadError is the error LoadFiles returns: the file at fault and, for a
+// content error, the line. Its message is the underlying error's.
+type LoadError struct {
+	File string
+	Line int // 1-based; 0 when unknown
+	Err  error
+}
+
+func (e *LoadError) Error() string { return e.Err.Error() }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// loadError wraps err, an error loading file, in a *LoadError.
+func loadError(file string, err error) error {
+	le := &LoadError{File: file, Err: err}
+	if ye := (*yamlx.Error)(nil); errors.As(err, &ye) {
+		le.Line = ye.Line
+	}
+	return le
+}
+
 // LoadFiles reads, verifies and compiles the configuration. Every error
-// names the file, and for content errors the line and column.
+// is a *LoadError and names the file, and for content errors the line and
+// column.
 func LoadFiles(f Files) (*Config, error) {
+	cfg, err := loadPolicy(f)
+	if err != nil {
+		return nil, loadError(f.Policy, err)
+	}
+	if f.Manifest != "" {
+		if cfg.Manifest, err = registry.Load(f.Manifest, f.ManifestOptions...); err != nil {
+			return nil, loadError(f.Manifest, err)
+		}
+	}
+	return cfg, nil
+}
+
+// loadPolicy loads the policy and the stages it configures.
+func loadPolicy(f Files) (*Config, error) {
 	pol, err := policy.Load(f.Policy)
 	if err != nil {
 		return nil, err
 	}
 	cfg := &Config{Policy: pol}
-	if f.Manifest != "" {
-		if cfg.Manifest, err = registry.Load(f.Manifest, f.ManifestOptions...); err != nil {
-			return nil, err
-		}
-	}
 	if doc, node := pol.Section("rate_limits"); node != nil {
 		rules, err := ratelimit.ParseRules(doc, node)
 		if err != nil {
