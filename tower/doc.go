@@ -1,7 +1,8 @@
 // Package tower is the ControlTower: the one pipeline that decides and
 // records every tool call. Read pipeline.go top to bottom to see it:
 //
-//	identity → manifest resolution → circuit breaker → rate limit → policy
+//	global kill switch → identity → kill switches (WithKillSwitches)
+//	→ manifest resolution → circuit breaker → rate limit → policy
 //	→ network guard → parameter schema → manifest constraints
 //	→ DENY | ASK (grant, else approver) | ALLOW
 //	→ "authorized" audit record → execute → completion audit record
