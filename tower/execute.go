@@ -206,6 +206,9 @@ func (f *flight) write(refusal *tollgate.Error, summary string) error {
 	if refusal != nil {
 		e.Stage, e.ReasonCode = refusal.Stage, refusal.Reason
 	}
+	if f.shadow.set {
+		e.Shadow = &f.shadow.rec
+	}
 	return f.t.sink.Emit(f.ctx, e)
 }
 

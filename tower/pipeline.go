@@ -36,7 +36,8 @@ type flight struct {
 	// the breaker let the call in, and called exactly once.
 	breakerDone func(breaker.Outcome)
 
-	event audit.Event // the record being written (see write)
+	event  audit.Event  // the record being written (see write)
+	shadow shadowResult // the shadow candidate's disagreeing decision
 }
 
 // decide runs every stage that can refuse the call, in Tollgate's order.
@@ -59,6 +60,9 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 
 	f.stage = tollgate.StagePolicy
 	f.decision = f.cfg.Policy.Evaluate(f.agent, f.call.Intent, f.req)
+	if !dryRun {
+		f.evaluateShadow()
+	}
 	if f.decision.Type != tollgate.Deny {
 		// Applied to ASK as well, before grants and approvers, so neither
 		// can let a malformed or SSRF-bound call through.
@@ -124,15 +128,7 @@ func (f *flight) verify() *tollgate.Error {
 // resolve replaces whatever trust the caller claimed with the manifest's.
 // It runs first, so that even a refusal by the identity stage is recorded
 // with the tool's real effect.
-func (f *flight) resolve() {
-	f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tollgate.EffectUnknown, "unknown", ""
-	if m := f.cfg.Manifest; m != nil {
-		if tool, ok := m.Resolve(f.req.Tool); ok {
-			f.tool = tool
-			f.req.Effect, f.req.ResourceType, f.req.ManifestVersion = tool.Effect, tool.ResourceType, m.Version()
-		}
-	}
-}
+func (f *flight) resolve() { f.tool = trust(f.cfg.Manifest, &f.req) }
 
 func (f *flight) checkBreaker() *tollgate.Error {
 	if f.t.breaker == nil {

@@ -41,6 +41,7 @@ type Tower struct {
 	approver approvals.Approver
 	pending  approvals.Store // deferred approvals; nil disables them
 	kills    killswitch.Source
+	shadow   shadowState
 	askMode  tollgate.AskMode
 	askTTL   time.Duration
 	sink     audit.Sink
@@ -145,6 +146,9 @@ func New(cfg *Config, opts ...Option) (*Tower, error) {
 	}
 	if t.askMode == tollgate.AskDeferred && t.pending == nil {
 		return nil, ErrNoApprovalStore
+	}
+	if s := t.shadow.cfg.Load(); s != nil && s.Policy == nil {
+		return nil, ErrNoPolicy
 	}
 	if err := t.Swap(cfg); err != nil {
 		return nil, err
