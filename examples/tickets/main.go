@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/identity"
+	"github.com/tollgate-go/tollgate/tower"
 )
 
 func main() {
@@ -25,6 +26,8 @@ func main() {
 	flag.StringVar(&o.auditKeyPath, "audit-key", "", "with --serve, sign audit checkpoints with the Ed25519 key in `FILE` (tollgate keygen's PREFIX.key); check them with tollgate audit verify --pub PREFIX.pub")
 	flag.StringVar(&o.jwksPath, "jwks", "", "with --serve, verify agent tokens with the keys in `FILE`, such as tollgate keygen's PREFIX.jwks.json (default: a fresh key, with a token for support-bot printed)")
 	flag.StringVar(&o.adminJWKSPath, "admin-jwks", "", "with --serve, verify admin tokens with the keys in `FILE` (default: a fresh key, with a token for alice printed)")
+	flag.StringVar(&o.policyPath, "policy", "", "with --serve, enforce the policy in `FILE` instead of the built-in policy.yaml, reloaded when it changes or on SIGHUP (a broken one is rejected and audited; the last good one stays)")
+	flag.StringVar(&o.manifestPath, "manifest", "", "with --serve, use the tool manifest in `FILE` instead of the built-in manifest.yaml, reloaded like --policy")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,9 +41,10 @@ func main() {
 
 // options are the command line's.
 type options struct {
-	addr, adminAddr         string
-	auditPath, auditKeyPath string
-	jwksPath, adminJWKSPath string
+	addr, adminAddr          string
+	auditPath, auditKeyPath  string
+	jwksPath, adminJWKSPath  string
+	policyPath, manifestPath string
 }
 
 // run runs the demo, or with o.addr set serves the tools there and the
@@ -79,9 +83,24 @@ func run(ctx context.Context, o options) error {
 		}
 		auditOpts = append(auditOpts, audit.WithCheckpointKey(key))
 	}
-	g, err := newGateway(dir, auditPath, keys, adminKeys, auditOpts...)
+	files, err := writeConfig(dir)
 	if err != nil {
 		return err
+	}
+	if o.policyPath != "" {
+		files.Policy = o.policyPath
+	}
+	if o.manifestPath != "" {
+		files.Manifest = o.manifestPath
+	}
+	g, err := newGatewayFiles(files, auditPath, keys, adminKeys, auditOpts...)
+	if err != nil {
+		return err
+	}
+	// Edits to the files, and SIGHUP, reload them: verified before they
+	// take effect, audited as config_loaded or config_rejected.
+	if _, err := tower.Watch(ctx, g.tower, files, tower.WithReloadSignal(syscall.SIGHUP)); err != nil {
+		return errors.Join(err, g.audit.Close())
 	}
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -91,7 +110,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return errors.Join(err, l.Close(), g.audit.Close())
 	}
-	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\n", l.Addr(), adminL.Addr(), where)
+	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\ntickets: policy %s, manifest %s (reloaded on change and SIGHUP)\n", l.Addr(), adminL.Addr(), where, files.Policy, files.Manifest)
 	if err := g.serve(ctx, l, adminL); err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ const adminAudience = "tickets-admin"
 // grpc-go and connect-go, both gated by the same Tollgate tower, and the
 // admin API behind another, for a listener of its own.
 type gateway struct {
+	tower   *tower.Tower
 	desk    *desk
 	breaker *breaker.Breakers
 	audit   *audit.FileSink
@@ -66,15 +67,21 @@ type gateway struct {
 	admin     http.Handler
 }
 
-// newGateway loads the configuration (copied to dir, where tower.LoadFiles
-// reads it), verifies agent tokens with agentKeys and admin tokens with
-// adminKeys, and writes the hash-chained audit log to auditPath (with
-// auditOpts, such as audit.WithCheckpointKey).
+// newGateway runs newGatewayFiles on the embedded configuration, copied to
+// dir, where tower.LoadFiles reads it.
 func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
 	files, err := writeConfig(dir)
 	if err != nil {
 		return nil, err
 	}
+	return newGatewayFiles(files, auditPath, agentKeys, adminKeys, auditOpts...)
+}
+
+// newGatewayFiles loads the configuration files, verifies agent tokens
+// with agentKeys and admin tokens with adminKeys, and writes the
+// hash-chained audit log to auditPath (with auditOpts, such as
+// audit.WithCheckpointKey).
+func newGatewayFiles(files tower.Files, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
 	cfg, err := tower.LoadFiles(files) // policy with its rate_limits: and network_policy:, manifest
 	if err != nil {
 		return nil, err
@@ -119,6 +126,7 @@ func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, aud
 	if err != nil {
 		return nil, errors.Join(err, g.audit.Close())
 	}
+	g.tower = t
 	g.routes(t)
 	return g, nil
 }
