@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tollgate-go/tollgate"
@@ -86,7 +87,7 @@ func (r *Replayer) input(rec *record) (in input, tool *registry.Tool, err error)
 // meaningless, when a lost value could change the outcome.
 func (r *Replayer) decide(in *input, tool *registry.Tool) (v Verdict, why string) {
 	var d tollgate.Decision
-	if in.anyLost() {
+	if in.anyLost() && !r.lostUnread(in) {
 		if d, why = r.explain(in); why != "" {
 			return Verdict{}, why
 		}
@@ -139,13 +140,49 @@ func (r *Replayer) explain(in *input) (tollgate.Decision, string) {
 		}
 	}
 	if e.Matched != nil {
-		for _, f := range r.reads[e.Matched.Index] {
+		for _, f := range r.rules[e.Matched.Index].Reads {
 			if in.lostField(f) {
 				return e.Decision, fmt.Sprintf("%s matched reading %s, which the log holds redacted or cut", e.Matched, f)
 			}
 		}
 	}
 	return e.Decision, ""
+}
+
+// lostUnread reports, cheaply, that no lost field can matter: every rule
+// that reads one also names a tool, action, resource type or effect the
+// call does not have (and does not lose), so it cannot match whatever the
+// lost values were. Most calls with a redacted session id meet only such
+// rules; the others go through explain.
+func (r *Replayer) lostUnread(in *input) bool {
+	if in.lostField(policy.FieldEffect) {
+		return false
+	}
+	for i := range r.rules {
+		info := &r.rules[i]
+		if slices.ContainsFunc(info.Reads, in.lostField) && !r.cannotMatch(info, in) {
+			return false
+		}
+	}
+	return true
+}
+
+// cannotMatch reports whether rule's tool, action, resource type or effect
+// differs from the call's, which is not lost. (RuleInfo spells a non-text
+// YAML value as Python prints it; a rule holding one never matches, and
+// calling it possible here only sends the call through explain.)
+func (r *Replayer) cannotMatch(rule *policy.RuleInfo, in *input) bool {
+	for _, k := range [...]struct{ key, want, got string }{
+		{policy.FieldTool, rule.Tool, in.req.Tool},
+		{policy.FieldAction, rule.Action, in.req.Action},
+		{policy.FieldResourceType, rule.ResourceType, in.req.ResourceType},
+		{policy.FieldEffect, rule.Effect, string(in.req.Effect)},
+	} {
+		if slices.Contains(rule.Keys, k.key) && !in.lostField(k.key) && k.want != k.got {
+			return true
+		}
+	}
+	return false
 }
 
 // refused is a stage's refusal after the policy: a DENY without a rule, as

@@ -6,7 +6,10 @@
 // decided once: its "authorized" record and its outcome record, which
 // share a correlation id, are one call; checkpoint lines are skipped. The
 // log is streamed: what a run keeps is the correlation ids of calls whose
-// outcome record has not been read yet.
+// outcome record has not been read yet, and a few batches of lines. Lines
+// are decoded into fixed fields (params and metadata only when a stage
+// reads them) and decided on every core; a million lines take about 9 s on
+// two cores (BenchmarkMillionLines).
 //
 // # What is replayed
 //

@@ -61,32 +61,41 @@ type lines struct {
 	line int
 }
 
-// next decodes the next line into rec; io.EOF after the last.
-func (ls *lines) next(rec *record) error {
+// next returns the next line (valid until the next call) and its number;
+// io.EOF after the last.
+func (ls *lines) next() ([]byte, int, error) {
 	ls.buf = ls.buf[:0]
 	for {
 		chunk, err := ls.br.ReadSlice('\n')
 		ls.buf = append(ls.buf, chunk...)
 		switch {
 		case len(ls.buf) > audit.MaxLineSize+1:
-			return fmt.Errorf("audit: line %d is longer than %d bytes", ls.line+1, audit.MaxLineSize)
+			return nil, 0, fmt.Errorf("audit: line %d is longer than %d bytes", ls.line+1, audit.MaxLineSize)
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF) && len(ls.buf) == 0:
-			return io.EOF
+			return nil, 0, io.EOF
 		case errors.Is(err, io.EOF):
-			return fmt.Errorf("audit: line %d is incomplete (no trailing newline): the file was truncated or a write was torn", ls.line+1)
+			return nil, 0, fmt.Errorf("audit: line %d is incomplete (no trailing newline): the file was truncated or a write was torn", ls.line+1)
 		case err != nil:
-			return err
+			return nil, 0, err
 		}
 		ls.line++
-		*rec = record{line: ls.line}
-		if err := json.Unmarshal(ls.buf, rec); err != nil {
-			return fmt.Errorf("audit: line %d: %w", ls.line, jsonError(err))
-		}
-		return nil
+		return ls.buf, ls.line, nil
 	}
 }
+
+// decode decodes line number n into rec.
+func decode(line []byte, n int, rec *record) error {
+	*rec = record{line: n}
+	if err := json.Unmarshal(line, rec); err != nil {
+		return fmt.Errorf("audit: line %d: %w", n, jsonError(err))
+	}
+	return nil
+}
+
+// newReader buffers src for lines.
+func newReader(src io.Reader) *bufio.Reader { return bufio.NewReaderSize(src, 64<<10) }
 
 // jsonError names the key of a type error as audit.Read does.
 func jsonError(err error) error {

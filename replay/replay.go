@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bufio"
 	"io"
 	"slices"
 	"strings"
@@ -60,7 +59,7 @@ type Call struct {
 // immutable and safe for concurrent use.
 type Replayer struct {
 	policy   *policy.Policy
-	reads    [][]string // per rule, policy.RuleInfo.Reads
+	rules    []policy.RuleInfo
 	manifest *registry.Manifest
 	guard    *netguard.Guard
 	// The metadata objects the candidate's rules read; the others are
@@ -89,7 +88,7 @@ func WithGuard(g *netguard.Guard) Option { return func(r *Replayer) { r.guard = 
 func New(p *policy.Policy, opts ...Option) *Replayer {
 	r := &Replayer{policy: p}
 	for _, info := range p.Rules() {
-		r.reads = append(r.reads, info.Reads)
+		r.rules = append(r.rules, info)
 		for _, f := range info.Reads {
 			r.needs(f)
 		}
@@ -106,35 +105,36 @@ func New(p *policy.Policy, opts ...Option) *Replayer {
 // are skipped. It calls fn for every call, in log order, and returns the
 // counts. The log is streamed; what Run keeps is the correlation ids of
 // calls whose outcome record it has not read yet. It stops at the first
-// malformed line ("audit: line N: ...") or error from fn.
+// malformed line ("audit: line N: ...") or error from fn. Lines are
+// decoded and decided on every core (GOMAXPROCS); fn is called from one
+// goroutine at a time, in log order.
 func (r *Replayer) Run(src io.Reader, fn func(*Call) error) (*Summary, error) {
 	s := newSummary()
 	open := map[string]struct{}{} // calls whose "authorized" record was read
-	ls := lines{br: bufio.NewReaderSize(src, 64<<10)}
-	var (
-		rec record
-		c   Call
-	)
-	for {
-		err := ls.next(&rec)
-		if err == io.EOF {
-			return s, nil
+	err := r.batches(src, func(b *batch) error {
+		for i := range b.items {
+			it := &b.items[i]
+			if it.decodeErr != nil {
+				return it.decodeErr
+			}
+			s.Lines++
+			if it.rec.Kind == "checkpoint" || r.seen(open, &it.rec) {
+				continue
+			}
+			if it.replayErr != nil {
+				return it.replayErr
+			}
+			s.add(&it.call)
+			if err := fn(&it.call); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		s.Lines++
-		if rec.Kind == "checkpoint" || r.seen(open, &rec) {
-			continue
-		}
-		if err := r.replay(&rec, &c); err != nil {
-			return nil, err
-		}
-		s.add(&c)
-		if err := fn(&c); err != nil {
-			return nil, err
-		}
+		return b.err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 // seen reports whether rec belongs to a call already replayed: the
