@@ -28,5 +28,9 @@
 //
 // A Tower is safe for concurrent use. Its configuration (policy, manifest,
 // limiter, network guard) is compiled once by LoadFiles and can be replaced
-// atomically with Swap while calls are in flight.
+// atomically with Swap while calls are in flight. Watch does that when the
+// files change (or on SIGHUP, WithReloadSignal), verifying the new files
+// first and auditing config_loaded or config_rejected. SetShadow has a
+// candidate policy decide every call too, without enforcing it; its
+// disagreements are recorded and counted (ShadowDisagreements).
 package tower
