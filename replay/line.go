@@ -16,7 +16,10 @@ import (
 // encoding/json into fixed fields — several times faster than audit.Read's
 // ordered decoding of every value — and the objects (params and metadata)
 // are kept raw until the candidate needs them, so a million lines replay in
-// seconds. Keys and types are audit.Read's; a null reads as empty.
+// seconds. Keys and types are audit.Read's; a null reads as empty. Unlike
+// audit.Read, encoding/json lets the last of duplicated keys win and
+// matches keys case-insensitively: a log written by the gateway has
+// neither, and audit verify shows it was not edited since.
 type record struct {
 	Kind          string `json:"kind"`
 	Seq           uint64 `json:"seq"`
