@@ -38,7 +38,7 @@ func (r *Replayer) work(b *batch) {
 	b.items = slices.Grow(b.items[:0], len(b.raw))[:len(b.raw)]
 	for i, line := range b.raw {
 		it := &b.items[i]
-		if it.decodeErr = decode(line, b.first+i, &it.rec); it.decodeErr == nil && it.rec.Kind != "checkpoint" {
+		if it.decodeErr = decode(line, b.first+i, &it.rec); it.decodeErr == nil && it.rec.Kind == "" { // a kind (checkpoint, config_loaded, ...) is no call
 			it.replayErr = r.replay(&it.rec, &it.call)
 		}
 	}

@@ -118,7 +118,7 @@ func (r *Replayer) Run(src io.Reader, fn func(*Call) error) (*Summary, error) {
 				return it.decodeErr
 			}
 			s.Lines++
-			if it.rec.Kind == "checkpoint" || r.seen(open, &it.rec) {
+			if it.rec.Kind != "" || r.seen(open, &it.rec) {
 				continue
 			}
 			if it.replayErr != nil {
