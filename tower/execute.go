@@ -58,6 +58,7 @@ func (t *Tower) start(ctx context.Context, call Call) *flight {
 		agent:         call.Credentials.Claimed,
 		req:           call.Request,
 		correlationID: t.newID(),
+		timing:        timing{cur: slotNone},
 	}
 }
 
@@ -102,6 +103,7 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 		return nil, e
 	}
 	f.outcome = tollgate.OutcomeAuthorized
+	f.lap(slotAudit)
 	if err := f.write(nil, ""); err != nil {
 		// Nothing may run unrecorded.
 		f.t.auditFailures.Add(1)
@@ -109,9 +111,11 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 		e := f.refuse(tollgate.StageAudit, tollgate.ReasonInternal, internalMessage)
 		e.Err = err
 		f.finishBreaker(breaker.Ignored)
+		f.observe(e)
 		return nil, e
 	}
 
+	f.lap(slotExecute)
 	result, err, panicked := f.invoke(exec)
 	switch {
 	case panicked != nil:
@@ -172,7 +176,9 @@ func (f *flight) finishBreaker(o breaker.Outcome) {
 // already the safe outcome, and replacing it with INTERNAL would hide an
 // approval id or retry delay the caller needs.
 func (f *flight) emit(refusal *tollgate.Error, summary string) {
+	f.lap(slotAudit)
 	err := f.write(refusal, summary)
+	defer f.observe(refusal)
 	if err == nil {
 		return
 	}

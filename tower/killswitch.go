@@ -24,7 +24,7 @@ func (f *flight) checkGlobalKill() (*killswitch.Matcher, *tollgate.Error) {
 	if f.t.kills == nil {
 		return nil, nil
 	}
-	f.stage = tollgate.StageKillSwitch
+	f.enter(tollgate.StageKillSwitch)
 	m, err := f.t.kills.Matcher()
 	if err != nil {
 		e := f.block(tollgate.StageKillSwitch, tollgate.ReasonInternal, "Kill switch state unavailable.", internalMessage)
@@ -43,7 +43,7 @@ func (f *flight) checkKill(m *killswitch.Matcher) *tollgate.Error {
 	if m.Len() == 0 {
 		return nil
 	}
-	f.stage = tollgate.StageKillSwitch
+	f.enter(tollgate.StageKillSwitch)
 	if sw, ok := m.Match(f.agent, f.req.Tool, f.t.now()); ok {
 		return f.killed(sw)
 	}

@@ -37,6 +37,7 @@ type flight struct {
 	breakerDone func(breaker.Outcome)
 
 	event  audit.Event  // the record being written (see write)
+	timing timing       // stage clock, with an observer
 	shadow shadowResult // the shadow candidate's disagreeing decision
 }
 
@@ -48,17 +49,17 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 		return err
 	}
 	if !dryRun {
-		f.stage = tollgate.StageBreaker
+		f.enter(tollgate.StageBreaker)
 		if err := f.checkBreaker(); err != nil {
 			return err
 		}
 	}
-	f.stage = tollgate.StageRateLimit
+	f.enter(tollgate.StageRateLimit)
 	if err := f.checkRateLimit(); err != nil {
 		return err
 	}
 
-	f.stage = tollgate.StagePolicy
+	f.enter(tollgate.StagePolicy)
 	f.decision = f.cfg.Policy.Evaluate(f.agent, f.call.Intent, f.req)
 	if !dryRun {
 		f.evaluateShadow()
@@ -66,11 +67,11 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 	if f.decision.Type != tollgate.Deny {
 		// Applied to ASK as well, before grants and approvers, so neither
 		// can let a malformed or SSRF-bound call through.
-		f.stage = tollgate.StageNetwork
+		f.enter(tollgate.StageNetwork)
 		if err := f.checkNetwork(); err != nil {
 			return err
 		}
-		f.stage = tollgate.StageSchema
+		f.enter(tollgate.StageSchema)
 		if err := f.checkParams(); err != nil {
 			return err
 		}
@@ -80,7 +81,7 @@ func (f *flight) decide(dryRun bool) *tollgate.Error {
 	case tollgate.Allow:
 		return nil
 	case tollgate.Ask:
-		f.stage = tollgate.StageApproval
+		f.enter(tollgate.StageApproval)
 		return f.resolveAsk(dryRun)
 	}
 	return f.refuse(tollgate.StagePolicy, tollgate.ReasonPolicyDenied, "Tool call denied: "+f.decision.Reason)
@@ -95,7 +96,7 @@ func (f *flight) identify() *tollgate.Error {
 	f.resolve()
 	kills, err := f.checkGlobalKill()
 	if err == nil {
-		f.stage = tollgate.StageIdentity
+		f.enter(tollgate.StageIdentity)
 		err = f.verify()
 	}
 	f.hash = approvals.RequestHash(f.agent, f.call.Intent, f.req)

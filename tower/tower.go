@@ -41,6 +41,7 @@ type Tower struct {
 	approver approvals.Approver
 	pending  approvals.Store // deferred approvals; nil disables them
 	kills    killswitch.Source
+	observer Observer
 	shadow   shadowState
 	askMode  tollgate.AskMode
 	askTTL   time.Duration
