@@ -16,6 +16,7 @@
 //	go run ./examples/tickets               # the narrated demo, then exit
 //	go run ./examples/tickets --serve :8080 # serve until interrupted
 //	go run ./examples/tickets --serve :8080 --jwks agent.jwks.json
+//	go run ./examples/tickets --serve :8080 --redis 127.0.0.1:6379 # replicas share state
 //	go run ./cmd/tollgate approvals list --addr 127.0.0.1:8081 --insecure
 //
 // The demo starts the server on a free loopback port, calls it with a
@@ -26,7 +27,8 @@
 // README.md.
 //
 // The files: server.go is the service (it knows nothing of Tollgate),
-// wiring.go builds the pipeline, the server and the admin API, client.go
+// wiring.go builds the pipeline, the server and the admin API, stores.go
+// keeps approvals, grants and kill switches in memory or Redis, client.go
 // the agent's and the admin's clients, demo.go the narrated calls.
 package main
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/tower"
@@ -28,7 +30,9 @@ func main() {
 	flag.StringVar(&o.adminJWKSPath, "admin-jwks", "", "with --serve, verify admin tokens with the keys in `FILE` (default: a fresh key, with a token for alice printed)")
 	flag.StringVar(&o.policyPath, "policy", "", "with --serve, enforce the policy in `FILE` instead of the built-in policy.yaml, reloaded when it changes or on SIGHUP (a broken one is rejected and audited; the last good one stays)")
 	flag.StringVar(&o.manifestPath, "manifest", "", "with --serve, use the tool manifest in `FILE` instead of the built-in manifest.yaml, reloaded like --policy")
+	flag.StringVar(&o.redisAddr, "redis", "", "with --serve, keep approvals, grants and kill switches in the Redis server at `HOST:PORT`, shared by every replica using it (default: in memory, lost on exit)")
 	flag.Parse()
+	redis.SetLogger(quietRedis{})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
@@ -45,13 +49,15 @@ type options struct {
 	auditPath, auditKeyPath  string
 	jwksPath, adminJWKSPath  string
 	policyPath, manifestPath string
+	redisAddr                string
 }
 
 // run runs the demo, or with o.addr set serves the tools there and the
 // admin API on o.adminAddr until ctx ends, verifying agent and admin
-// tokens with the keys in the JWKS files. The configuration and, unless
+// tokens with the keys in the JWKS files and keeping approvals, grants and
+// kill switches in memory or, with o.redisAddr, in Redis. The configuration and, unless
 // o.auditPath says otherwise, the audit log live in a temporary directory.
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (err error) {
 	dir, err := os.MkdirTemp("", "tollgate-tickets-")
 	if err != nil {
 		return err
@@ -63,6 +69,9 @@ func run(ctx context.Context, o options) error {
 		where = auditPath + " (removed on exit; --audit FILE keeps it)"
 	}
 	if o.addr == "" {
+		if o.redisAddr != "" {
+			return errors.New("--redis needs --serve: the demo keeps its state in memory")
+		}
 		_, err := runDemo(ctx, os.Stdout, dir, auditPath)
 		return err
 	}
@@ -93,7 +102,18 @@ func run(ctx context.Context, o options) error {
 	if o.manifestPath != "" {
 		files.Manifest = o.manifestPath
 	}
-	g, err := newGatewayFiles(files, auditPath, keys, adminKeys, auditOpts...)
+	st, err := memoryStores()
+	state := "in memory (lost on exit; --redis HOST:PORT shares it between replicas)"
+	if o.redisAddr != "" {
+		st, err = redisStores(ctx, o.redisAddr)
+		state = "in Redis at " + o.redisAddr
+	}
+	if err != nil {
+		return err
+	}
+	stopStores := st.start(ctx, func(err error) { fmt.Fprintln(os.Stderr, "tickets:", err) })
+	defer func() { err = errors.Join(err, stopStores()) }()
+	g, err := newGatewayFiles(files, st, auditPath, keys, adminKeys, auditOpts...)
 	if err != nil {
 		return err
 	}
@@ -110,7 +130,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return errors.Join(err, l.Close(), g.audit.Close())
 	}
-	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\ntickets: policy %s, manifest %s (reloaded on change and SIGHUP)\n", l.Addr(), adminL.Addr(), where, files.Policy, files.Manifest)
+	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\ntickets: policy %s, manifest %s (reloaded on change and SIGHUP)\ntickets: approvals, grants and kill switches %s\n", l.Addr(), adminL.Addr(), where, files.Policy, files.Manifest, state)
 	if err := g.serve(ctx, l, adminL); err != nil {
 		return err
 	}

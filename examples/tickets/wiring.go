@@ -22,10 +22,8 @@ import (
 	"github.com/tollgate-go/tollgate/breaker"
 	ticketsv1 "github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1"
 	"github.com/tollgate-go/tollgate/examples/tickets/gen/tickets/v1/ticketsv1connect"
-	"github.com/tollgate-go/tollgate/grants"
 	"github.com/tollgate-go/tollgate/identity"
 	"github.com/tollgate-go/tollgate/interceptor"
-	"github.com/tollgate-go/tollgate/killswitch"
 	"github.com/tollgate-go/tollgate/tower"
 )
 
@@ -56,32 +54,34 @@ type gateway struct {
 	health  *health.Server
 	handler http.Handler
 
-	// Deferred approvals wait here until an admin decides them; grants
-	// let ASK calls through without asking.
-	approvals *approvals.MemoryStore
-	grants    *grants.Memory
-	// Kill switches an admin sets stop an agent, a tool, a session or
-	// everything at once (tollgate kill set ...).
-	kills     *killswitch.Memory
+	// Deferred approvals wait in stores until an admin decides them;
+	// grants let ASK calls through without asking; kill switches an admin
+	// sets stop an agent, a tool, a session or everything at once
+	// (tollgate kill set ...).
+	stores    stores
 	adminGRPC *grpc.Server
 	admin     http.Handler
 }
 
 // newGateway runs newGatewayFiles on the embedded configuration, copied to
-// dir, where tower.LoadFiles reads it.
+// dir, where tower.LoadFiles reads it, with stores in memory.
 func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
 	files, err := writeConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	return newGatewayFiles(files, auditPath, agentKeys, adminKeys, auditOpts...)
+	st, err := memoryStores()
+	if err != nil {
+		return nil, err
+	}
+	return newGatewayFiles(files, st, auditPath, agentKeys, adminKeys, auditOpts...)
 }
 
-// newGatewayFiles loads the configuration files, verifies agent tokens
-// with agentKeys and admin tokens with adminKeys, and writes the
-// hash-chained audit log to auditPath (with auditOpts, such as
-// audit.WithCheckpointKey).
-func newGatewayFiles(files tower.Files, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
+// newGatewayFiles loads the configuration files, keeps approvals, grants
+// and kill switches in st, verifies agent tokens with agentKeys and admin
+// tokens with adminKeys, and writes the hash-chained audit log to
+// auditPath (with auditOpts, such as audit.WithCheckpointKey).
+func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
 	cfg, err := tower.LoadFiles(files) // policy with its rate_limits: and network_policy:, manifest
 	if err != nil {
 		return nil, err
@@ -98,10 +98,7 @@ func newGatewayFiles(files tower.Files, auditPath string, agentKeys, adminKeys i
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{desk: newDesk(), approvals: approvals.NewMemoryStore(), grants: grants.NewMemory()}
-	if g.kills, err = killswitch.NewMemory(); err != nil {
-		return nil, err
-	}
+	g := &gateway{desk: newDesk(), stores: st}
 	// Three failures in a row open a tool's circuit for 30 seconds.
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
@@ -115,9 +112,9 @@ func newGatewayFiles(files tower.Files, auditPath string, agentKeys, adminKeys i
 		tower.WithApprover(approvals.Callback(g.approve)),
 		// Rules with ask_mode: deferred (deleting a ticket) park the call
 		// here for an admin instead of asking the approver.
-		tower.WithApprovalStore(g.approvals, time.Hour),
-		tower.WithGrants(g.grants),
-		tower.WithKillSwitches(g.kills),
+		tower.WithApprovalStore(st.approvals, time.Hour),
+		tower.WithGrants(st.grants),
+		tower.WithKillSwitches(st.kills),
 		tower.WithAuditSink(g.audit),
 	)
 	if err == nil {
@@ -172,16 +169,16 @@ func (g *gateway) routes(t *tower.Tower) {
 // the admin role required, and every decision written to the same audit
 // log as the tool calls. It has no Tollgate interceptors: admin calls are not tool calls.
 func (g *gateway) adminRoutes(verifier identity.Verifier) error {
-	opts := []admin.Option{admin.WithVerifier(verifier), admin.WithAuditSink(g.audit), admin.WithGrantStore(g.grants)}
-	approvalsAPI, err := admin.NewApprovalService(g.approvals, opts...)
+	opts := []admin.Option{admin.WithVerifier(verifier), admin.WithAuditSink(g.audit), admin.WithGrantStore(g.stores.grants)}
+	approvalsAPI, err := admin.NewApprovalService(g.stores.approvals, opts...)
 	if err != nil {
 		return err
 	}
-	grantsAPI, err := admin.NewGrantService(g.grants, opts...)
+	grantsAPI, err := admin.NewGrantService(g.stores.grants, opts...)
 	if err != nil {
 		return err
 	}
-	killsAPI, err := admin.NewKillSwitchService(g.kills, opts...)
+	killsAPI, err := admin.NewKillSwitchService(g.stores.kills, opts...)
 	if err != nil {
 		return err
 	}
