@@ -37,7 +37,9 @@
 // id the caller wrote. Check returns nil, or a *tollgate.Error
 // (POLICY_DENIED, message "Context integrity check failed.") with a
 // *ViolationError cause; returned from exec, the front doors map it to
-// PermissionDenied and the call's audit record ends as failed.
+// PermissionDenied and the call's audit record ends as failed. Being an
+// error from exec, it also counts as a failure for the tool's circuit
+// breaker: a caller that keeps sending tampered contexts can open it.
 //
 //	result, err := t.Execute(ctx, call, func(ctx context.Context) (any, error) {
 //		if err := monitor.Check(ctx, req.TurnId, agentContext); err != nil {
