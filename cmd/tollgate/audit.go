@@ -19,15 +19,16 @@ import (
 
 func (a *app) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "audit",
-		Short:   "Work with audit logs",
-		Example: `  tollgate audit verify /var/log/tollgate/audit.jsonl`,
-		Args:    args(0, "a subcommand: verify"),
+		Use:   "audit",
+		Short: "Work with audit logs",
+		Example: `  tollgate audit verify /var/log/tollgate/audit.jsonl
+  tollgate audit anomalies /var/log/tollgate/audit.jsonl`,
+		Args: args(0, "a subcommand: verify or anomalies"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError(cmd, "missing subcommand: verify")
+			return usageError(cmd, "missing subcommand: verify or anomalies")
 		},
 	}
-	cmd.AddCommand(a.auditVerifyCmd())
+	cmd.AddCommand(a.auditVerifyCmd(), a.auditAnomaliesCmd())
 	return cmd
 }
 
