@@ -11,6 +11,7 @@
 //	tollgate manifest verify FILE [--sig SIG] (--pub PUB | --jwks FILE | --hmac-secret-env VAR)
 //	tollgate manifest hash FILE
 //	tollgate audit verify FILE [--pub PREFIX.pub | --jwks FILE]
+//	tollgate audit anomalies FILE [--window 5m] [--z 3] [--min-samples 10] [--baseline-interval 1m] [--cooldown D] [--format text|json]
 //	tollgate replay AUDIT.jsonl --policy P [--manifest M] [--format text|json|junit] [--fail-on-change]
 //	tollgate approvals list|show ID|approve ID [--note N] [--grant-ttl D --grant-max-uses N]|deny ID [--note N] --addr HOST:PORT [--protocol connect|grpc] [--insecure] [--token-file F]
 //	tollgate grants add --agent A --tool T --ttl D [--effect E] [--action X] [--resource-type R] [--max-uses N] [--reason R]|list [--agent A] [--all]|revoke ID --addr HOST:PORT
@@ -25,12 +26,15 @@
 // release flow with Ed25519 (and Tollgate's HMAC .sig for compatibility);
 // identity mint and inspect sign and check the agent tokens that
 // identity.NewJWTVerifier accepts; audit verify checks an audit log's hash
-// chain and, with a key, its signed checkpoints; approvals and grants talk to a running gateway's admin API
+// chain and, with a key, its signed checkpoints; audit anomalies runs the
+// anomaly detector (package anomaly) over a log by its records' times;
+// approvals and grants talk to a running gateway's admin API
 // (package admin) with an admin token from --token-file or
 // $TOLLGATE_ADMIN_TOKEN.
 //
 // Exit codes: 0 success; 1 a scenario failed, lint found errors, a signature,
-// audit chain or agent token does not verify, the admin API refused the
+// audit chain or agent token does not verify, audit anomalies found an
+// alert, the admin API refused the
 // request; 2 usage, configuration or connection error; check exits 3 for
 // ASK and 4 for DENY.
 //

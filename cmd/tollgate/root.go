@@ -26,7 +26,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
   keygen       create an Ed25519 key pair and its JWKS
   identity     mint and inspect signed agent tokens
   manifest     sign, verify and hash tool manifests
-  audit        verify the hash chain of an audit log
+  audit        verify the hash chain of an audit log; find anomalies in it
   replay       re-decide an audit log's calls with a candidate policy
   approvals    list, show, approve and deny calls waiting for a human (admin API)
   grants       add, list and revoke grants (admin API)
