@@ -58,7 +58,7 @@ func (t *Tower) start(ctx context.Context, call Call) *flight {
 		agent:         call.Credentials.Claimed,
 		req:           call.Request,
 		correlationID: t.newID(),
-		timing:        timing{cur: slotNone},
+		timing:        t.newTiming(),
 	}
 }
 

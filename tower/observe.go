@@ -1,6 +1,7 @@
 package tower
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/tollgate-go/tollgate"
@@ -19,8 +20,26 @@ type Observer interface {
 }
 
 // WithObserver sets who is told how each call ended. Only with an observer
-// does the pipeline read the clock per stage (about 10 readings per call).
+// does the pipeline read the clock per stage, and then only on the calls
+// WithStageSampling picks.
 func WithObserver(o Observer) Option { return func(t *Tower) { t.observer = o } }
+
+// DefaultStageSampling is how many calls share one timed call by default.
+const DefaultStageSampling = 4
+
+// WithStageSampling times the stages of one call in every, picked at
+// random (so no traffic pattern can hide from it); 1 times every call.
+// Every call is observed either way; only CallInfo.Stages is left empty on
+// the others. Timing a call costs one monotonic clock reading per stage it
+// reaches (about 30 ns each on a virtual machine) plus what the Observer
+// does with the times (package metrics: about 50 ns per histogram
+// observation), together close to 0.7 µs for a call through eight stages:
+// the default, DefaultStageSampling, keeps the average near 0.2 µs.
+// Latency quantiles from a uniform sample are unbiased; counts come from
+// the calls themselves, never from the stage times. every < 1 means 1.
+func WithStageSampling(every int) Option {
+	return func(t *Tower) { t.sampleEvery = uint32(max(every, 1)) }
+}
 
 // UnknownTool is CallInfo.Tool for a tool the manifest does not know, so
 // that a caller cannot grow a metric's label set by inventing names.
@@ -37,7 +56,8 @@ type CallInfo struct {
 	// ran (executed, failed or canceled while running).
 	Reason tollgate.Reason
 	Stage  tollgate.Stage
-	// Stages is how long the call spent in each stage it reached.
+	// Stages is how long the call spent in each stage it reached; empty
+	// for a call WithStageSampling did not pick.
 	Stages StageTimes
 }
 
@@ -59,7 +79,7 @@ const (
 )
 
 // StageTimes holds a call's time in each of TimedStages, measured with the
-// monotonic clock: time.Now, not the Tower's WithClock, which stamps records
+// monotonic clock, not the Tower's WithClock, which stamps records
 // and judges expiry (a test clock would make every latency zero, and a wall
 // clock step would make one negative). A stage's time runs from its start
 // to the next stage's; a stage entered twice (kill switches are checked
@@ -113,30 +133,42 @@ func slotOf(s tollgate.Stage) int {
 	return slotNone
 }
 
-// timing is a flight's stage clock; zero and untouched without an observer.
+// timing is a flight's stage clock; untouched unless the call is timed.
 type timing struct {
 	times StageTimes
-	last  time.Time
+	last  time.Duration // since monoBase
 	cur   int8
+	on    bool
 }
+
+// newTiming starts the stage clock of a call, if it is one to time.
+func (t *Tower) newTiming() timing {
+	on := t.observer != nil && (t.sampleEvery <= 1 || rand.Uint32N(t.sampleEvery) == 0)
+	return timing{cur: slotNone, on: on}
+}
+
+// monoBase is what stage clocks count from: time.Since of a time.Time
+// that carries a monotonic reading reads only the monotonic clock, about
+// half the cost of time.Now.
+var monoBase = time.Now()
 
 // enter marks the start of stage: the pipeline's record of where it is
 // (for panic reports) and, with an observer, the stage clock.
 func (f *flight) enter(stage tollgate.Stage) {
 	f.stage = stage
-	if f.t.observer != nil {
+	if f.timing.on {
 		f.lap(slotOf(stage))
 	}
 }
 
 // lap closes the running stage's time and starts slot's.
 func (f *flight) lap(slot int) {
-	if f.t.observer == nil {
+	if !f.timing.on {
 		return
 	}
-	now := time.Now()
+	now := time.Since(monoBase)
 	if c := f.timing.cur; c != slotNone {
-		f.timing.times.d[c] += now.Sub(f.timing.last)
+		f.timing.times.d[c] += now - f.timing.last
 		f.timing.times.ran |= 1 << c
 	}
 	f.timing.cur, f.timing.last = int8(slot), now

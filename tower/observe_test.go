@@ -48,7 +48,7 @@ func reached(c CallInfo) []tollgate.Stage {
 
 func TestObserverSeesEveryExit(t *testing.T) {
 	obs := &observed{}
-	tw, rec := newTower(t, &Config{Policy: fixed(tollgate.Allow)}, WithObserver(obs))
+	tw, rec := newTower(t, &Config{Policy: fixed(tollgate.Allow)}, WithObserver(obs), WithStageSampling(1))
 	ctx := context.Background()
 
 	if _, err := tw.ExecuteCall(ctx, Call{Credentials: claimed, Request: req("mock:run")}, ok); err != nil {
@@ -129,15 +129,40 @@ type nopObserver struct{}
 func (nopObserver) CallDone(CallInfo) {}
 
 // BenchmarkPipelineObserver is BenchmarkPipelineDiscard with an observer
-// that does nothing: the cost of the stage clock alone.
+// that does nothing and every call timed: the cost of the stage clock.
 func BenchmarkPipelineObserver(b *testing.B) {
 	tw, call := pipelineCall(b, audit.Discard)
 	WithObserver(nopObserver{})(tw)
+	WithStageSampling(1)(tw)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := tw.ExecuteCall(ctx, call, okExec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestStageSampling: every call is observed, about one in every is timed.
+func TestStageSampling(t *testing.T) {
+	obs := &observed{}
+	tw, _ := newTower(t, &Config{Policy: fixed(tollgate.Allow)}, WithObserver(obs), WithStageSampling(2))
+	const n = 2000
+	for range n {
+		if _, err := tw.ExecuteCall(context.Background(), Call{Credentials: claimed, Request: req("mock:run")}, ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(obs.calls) != n {
+		t.Fatalf("observed %d calls, want %d", len(obs.calls), n)
+	}
+	timed := 0
+	for _, c := range obs.calls {
+		if len(reached(c)) > 0 {
+			timed++
+		}
+	}
+	if timed < n*4/10 || timed > n*6/10 { // 9 standard deviations from n/2
+		t.Errorf("%d of %d calls timed, want about half", timed, n)
 	}
 }

@@ -35,21 +35,22 @@ type Config struct {
 type Tower struct {
 	cfg atomic.Pointer[Config]
 
-	verifier identity.Verifier
-	breaker  breaker.Breaker
-	grants   grants.Store
-	approver approvals.Approver
-	pending  approvals.Store // deferred approvals; nil disables them
-	kills    killswitch.Source
-	observer Observer
-	shadow   shadowState
-	askMode  tollgate.AskMode
-	askTTL   time.Duration
-	sink     audit.Sink
-	now      func() time.Time
-	newID    func() string
-	summary  func(any) string
-	log      *slog.Logger
+	verifier    identity.Verifier
+	breaker     breaker.Breaker
+	grants      grants.Store
+	approver    approvals.Approver
+	pending     approvals.Store // deferred approvals; nil disables them
+	kills       killswitch.Source
+	observer    Observer
+	sampleEvery uint32
+	shadow      shadowState
+	askMode     tollgate.AskMode
+	askTTL      time.Duration
+	sink        audit.Sink
+	now         func() time.Time
+	newID       func() string
+	summary     func(any) string
+	log         *slog.Logger
 
 	auditFailures atomic.Uint64
 }
@@ -138,6 +139,8 @@ func New(cfg *Config, opts ...Option) (*Tower, error) {
 		newID:    newCorrelationID,
 		summary:  summarize,
 		log:      slog.Default(),
+
+		sampleEvery: DefaultStageSampling,
 	}
 	for _, o := range opts {
 		o(t)
