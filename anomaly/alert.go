@@ -31,11 +31,11 @@ const (
 // keys: tool is null for error_burst and deny_surge, z_score null for
 // unusual_tool; timestamp is the triggering event's time (RFC 3339, UTC).
 type Alert struct {
-	Type    Type
-	AgentID string
-	Tool    string // empty for ErrorBurst and DenySurge
-	Severity
-	Message string
+	Type     Type
+	AgentID  string
+	Tool     string // empty for ErrorBurst and DenySurge
+	Severity Severity
+	Message  string
 	// ZScore is how many standard deviations the current rate is above the
 	// baseline; 0 for UnusualTool (null in JSON).
 	ZScore float64

@@ -30,12 +30,35 @@ func BenchmarkEmit(b *testing.B) {
 	}
 }
 
-// BenchmarkEmitNewSeries is the worst case: every event a new series,
-// evicting the oldest.
+// BenchmarkEmitNewSeries is the LRU's worst case: every event a series
+// (and agent) never seen, evicting the least recently seen.
 func BenchmarkEmitNewSeries(b *testing.B) {
 	r := newRecorder(b)
 	ctx := context.Background()
-	e := &audit.Event{Agent: tollgate.Agent{ID: "agent"}, Outcome: tollgate.OutcomeExecuted}
+	e := &audit.Event{ToolRequest: tollgate.ToolRequest{Tool: "read"}, Outcome: tollgate.OutcomeExecuted}
+	names := make([]string, 1<<16)
+	for i := range names {
+		names[i] = "agent-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Agent.ID = names[i%len(names)]
+		e.Timestamp = t0.Add(time.Duration(i) * time.Millisecond)
+		_ = r.Emit(ctx, e)
+		i++
+	}
+}
+
+// BenchmarkEmitUnusualTool is an alert on every event: each a new tool for
+// an agent that has others (message, log, hook).
+func BenchmarkEmitUnusualTool(b *testing.B) {
+	d, err := New(WithLogger(discard), WithHook(func(Alert) {}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	e := &audit.Event{Outcome: tollgate.OutcomeExecuted}
 	names := make([]string, 1<<16)
 	for i := range names {
 		names[i] = "tool-" + strconv.Itoa(i)
@@ -43,10 +66,10 @@ func BenchmarkEmitNewSeries(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		e.Agent.ID = names[(i/7)%len(names)]
+		e.Agent.ID = names[(i/8)%len(names)]
 		e.ToolRequest.Tool = names[i%len(names)]
 		e.Timestamp = t0.Add(time.Duration(i) * time.Millisecond)
-		_ = r.Emit(ctx, e)
+		_ = d.Emit(ctx, e)
 		i++
 	}
 }

@@ -22,10 +22,18 @@ type counter struct {
 	samples   [maxSamples]uint32
 	n, head   int // samples held; next slot to write
 	mean, std float64
-	lastAlert int64 // event time (UnixNano) of the last alert; 0 none
+	alerted   bool
+	lastAlert int64 // event time (UnixNano) of the last alert, if alerted
 }
 
 func newCounter(w int) counter { return counter{ring: make([]uint32, w)} }
+
+// reset empties c for another series, keeping its ring.
+func (c *counter) reset() {
+	ring := c.ring
+	clear(ring)
+	*c = counter{ring: ring}
+}
 
 // observe moves the window to bucket idx and adds n events to it. An event
 // older than the window is dropped; one in an earlier bucket still in the

@@ -50,11 +50,10 @@ var _ audit.Sink = (*Detector)(nil)
 // New returns a Detector, or an error naming the first bad option.
 func New(opts ...Option) (*Detector, error) {
 	cfg := defaults()
-	cfg.cooldown = -1
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.cooldown == -1 {
+	if !cfg.cooldownSet {
 		cfg.cooldown = cfg.window
 	}
 	if err := cfg.validate(); err != nil {
@@ -136,10 +135,10 @@ func (d *Detector) check(t Type, c *counter, agentID, tool string, ts time.Time)
 		return
 	}
 	now := ts.UnixNano()
-	if c.lastAlert != 0 && now-c.lastAlert < int64(d.cfg.cooldown) {
+	if c.alerted && now-c.lastAlert < int64(d.cfg.cooldown) {
 		return
 	}
-	c.lastAlert = now
+	c.alerted, c.lastAlert = true, now
 	secs := d.cfg.window.Seconds()
 	cur, base := float64(c.total)/secs, c.mean/secs
 	d.fired = append(d.fired, Alert{
@@ -180,30 +179,49 @@ func (d *Detector) unusual(s *series, ts time.Time) {
 }
 
 // add creates the series of agentID:tool (and its agent), forgetting the
-// least recently seen series when there are too many.
+// least recently seen series when there are too many. A forgotten series
+// (and its agent, when it was the agent's last) is reused, so that a stream
+// of new names costs no garbage.
 func (d *Detector) add(agentID, tool string) *series {
+	var s *series
+	var spare *agent
 	if len(d.series) >= d.cfg.maxSeries {
-		d.evict(d.lru.prev)
+		s, spare = d.evict(d.lru.prev)
 	}
 	a := d.agents[agentID]
 	if a == nil {
-		w := int(d.buckets)
-		a = &agent{id: agentID, tools: make(map[string]*series), errors: newCounter(w), denies: newCounter(w)}
+		if a = spare; a == nil {
+			w := int(d.buckets)
+			a = &agent{tools: make(map[string]*series), errors: newCounter(w), denies: newCounter(w)}
+		}
+		a.id = agentID
 		d.agents[agentID] = a
 	}
-	s := &series{key: string(d.key), tool: tool, agent: a, calls: newCounter(int(d.buckets))}
+	if s == nil {
+		s = &series{calls: newCounter(int(d.buckets))}
+	}
+	s.key, s.tool, s.agent = string(d.key), tool, a
 	d.series[s.key] = s
 	a.tools[tool] = s
 	return s
 }
 
-func (d *Detector) evict(s *series) {
+// evict forgets s, and its agent when s was the agent's last series, and
+// returns them cleared for reuse (the agent nil when it is kept).
+func (d *Detector) evict(s *series) (*series, *agent) {
 	d.unlink(s)
 	delete(d.series, s.key)
-	delete(s.agent.tools, s.tool)
-	if len(s.agent.tools) == 0 {
-		delete(d.agents, s.agent.id)
+	a := s.agent
+	delete(a.tools, s.tool)
+	*s = series{calls: s.calls}
+	s.calls.reset()
+	if len(a.tools) > 0 {
+		return s, nil
 	}
+	delete(d.agents, a.id)
+	a.errors.reset()
+	a.denies.reset()
+	return s, a
 }
 
 func (d *Detector) unlink(s *series) { s.prev.next, s.next.prev = s.next, s.prev }
@@ -216,10 +234,12 @@ func (d *Detector) pushFront(s *series) {
 
 // report sends one alert to the log, the hooks and the webhook.
 func (d *Detector) report(a Alert) {
-	d.cfg.logger.Warn("Anomaly detected: "+a.Message,
-		slog.String("alert_type", string(a.Type)), slog.String("agent_id", a.AgentID),
-		slog.String("tool", a.Tool), slog.String("severity", string(a.Severity)),
-		slog.Float64("z_score", a.ZScore), slog.Time("event_time", a.Timestamp))
+	if l := d.cfg.logger; l.Enabled(context.Background(), slog.LevelWarn) {
+		l.LogAttrs(context.Background(), slog.LevelWarn, "Anomaly detected: "+a.Message,
+			slog.String("alert_type", string(a.Type)), slog.String("agent_id", a.AgentID),
+			slog.String("tool", a.Tool), slog.String("severity", string(a.Severity)),
+			slog.Float64("z_score", a.ZScore), slog.Time("event_time", a.Timestamp))
+	}
 	for _, h := range d.cfg.hooks {
 		h(a)
 	}

@@ -403,7 +403,7 @@ func TestBadOptions(t *testing.T) {
 		"NaN z":                    {WithZScore(nan()), "must be positive"},
 		"min samples 1":            {WithMinSamples(1), "between 2 and 100"},
 		"min samples 101":          {WithMinSamples(101), "between 2 and 100"},
-		"negative cooldown":        {WithCooldown(-time.Second), "must not be negative"},
+		"negative cooldown":        {WithCooldown(-1), "must not be negative"},
 		"no series":                {WithMaxSeries(0), "at least 1"},
 		"nil clock":                {WithClock(nil), "must not be nil"},
 		"nil logger":               {WithLogger(nil), "must not be nil"},

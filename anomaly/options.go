@@ -9,6 +9,7 @@ import (
 
 type config struct {
 	window, interval, cooldown time.Duration
+	cooldownSet                bool // else the cooldown is the window
 	z                          float64
 	minSamples                 int
 	maxSeries                  int
@@ -79,7 +80,9 @@ func WithMinSamples(n int) Option { return func(c *config) { c.minSamples = n } 
 // WithCooldown sets how long after an alert the same alert (type, agent
 // and tool) stays quiet (default: the window). Tollgate has none and
 // alerts on every event while the rate stays high.
-func WithCooldown(d time.Duration) Option { return func(c *config) { c.cooldown = d } }
+func WithCooldown(d time.Duration) Option {
+	return func(c *config) { c.cooldown, c.cooldownSet = d, true }
+}
 
 // WithMaxSeries bounds how many agent:tool series are tracked (default
 // 10,000); the least recently seen is forgotten first, with its agent when
