@@ -31,6 +31,7 @@ func main() {
 	flag.StringVar(&o.policyPath, "policy", "", "with --serve, enforce the policy in `FILE` instead of the built-in policy.yaml, reloaded when it changes or on SIGHUP (a broken one is rejected and audited; the last good one stays)")
 	flag.StringVar(&o.manifestPath, "manifest", "", "with --serve, use the tool manifest in `FILE` instead of the built-in manifest.yaml, reloaded like --policy")
 	flag.StringVar(&o.redisAddr, "redis", "", "with --serve, keep approvals, grants and kill switches in the Redis server at `HOST:PORT`, shared by every replica using it (default: in memory, lost on exit)")
+	flag.StringVar(&o.metricsAddr, "metrics", "", "with --serve, serve Prometheus metrics at http://`ADDR`/metrics (see docs/OBSERVABILITY.md)")
 	flag.Parse()
 	redis.SetLogger(quietRedis{})
 
@@ -50,6 +51,7 @@ type options struct {
 	jwksPath, adminJWKSPath  string
 	policyPath, manifestPath string
 	redisAddr                string
+	metricsAddr              string
 }
 
 // run runs the demo, or with o.addr set serves the tools there and the
@@ -71,6 +73,9 @@ func run(ctx context.Context, o options) (err error) {
 	if o.addr == "" {
 		if o.redisAddr != "" {
 			return errors.New("--redis needs --serve: the demo keeps its state in memory")
+		}
+		if o.metricsAddr != "" {
+			return errors.New("--metrics needs --serve: the demo serves nothing")
 		}
 		_, err := runDemo(ctx, os.Stdout, dir, auditPath)
 		return err
@@ -129,6 +134,18 @@ func run(ctx context.Context, o options) (err error) {
 	adminL, err := net.Listen("tcp", o.adminAddr)
 	if err != nil {
 		return errors.Join(err, l.Close(), g.audit.Close())
+	}
+	if o.metricsAddr != "" {
+		ml, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			return errors.Join(err, l.Close(), adminL.Close(), g.audit.Close())
+		}
+		fmt.Fprintf(os.Stderr, "tickets: metrics on http://%s/metrics\n", ml.Addr())
+		go func() {
+			if err := g.serveMetrics(ctx, ml); err != nil {
+				fmt.Fprintln(os.Stderr, "tickets: metrics:", err)
+			}
+		}()
 	}
 	fmt.Fprintf(os.Stderr, "tickets: serving gRPC and Connect on %s (h2c)\ntickets: admin API on %s (h2c)\ntickets: audit log %s\ntickets: policy %s, manifest %s (reloaded on change and SIGHUP)\ntickets: approvals, grants and kill switches %s\n", l.Addr(), adminL.Addr(), where, files.Policy, files.Manifest, state)
 	if err := g.serve(ctx, l, adminL); err != nil {

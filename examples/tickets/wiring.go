@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -53,6 +54,9 @@ type gateway struct {
 	grpc    *grpc.Server
 	health  *health.Server
 	handler http.Handler
+	// metrics is the gateway's own Prometheus registry (--metrics serves
+	// it): Tollgate's metrics, Go's and the process's.
+	metrics *prometheus.Registry
 
 	// Deferred approvals wait in stores until an admin decides them;
 	// grants let ASK calls through without asking; kill switches an admin
@@ -103,6 +107,10 @@ func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, 
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
 	}
+	m, err := g.newMetrics()
+	if err != nil {
+		return nil, err
+	}
 	if g.audit, err = audit.OpenFile(auditPath, auditOpts...); err != nil {
 		return nil, err
 	}
@@ -115,7 +123,8 @@ func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, 
 		tower.WithApprovalStore(st.approvals, time.Hour),
 		tower.WithGrants(st.grants),
 		tower.WithKillSwitches(st.kills),
-		tower.WithAuditSink(g.audit),
+		tower.WithAuditSink(m.Sink(g.audit)),
+		tower.WithObserver(m),
 	)
 	if err == nil {
 		err = g.adminRoutes(adminTokens)
