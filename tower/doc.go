@@ -33,4 +33,10 @@
 // first and auditing config_loaded or config_rejected. SetShadow has a
 // candidate policy decide every call too, without enforcing it; its
 // disagreements are recorded and counted (ShadowDisagreements).
+//
+// WithObserver tells an Observer how each call ended (tool as the manifest
+// knows it, decision, outcome, reason) and how long its stages took, for
+// metrics: package metrics implements it for Prometheus, so this package
+// imports no metrics library. Stage times use the monotonic clock, and only
+// on the calls WithStageSampling picks (one in four by default).
 package tower
