@@ -82,6 +82,7 @@ func bound(e *Event, maxValue int) *Event {
 	out.ManifestVersion = b.str(out.ManifestVersion)
 	out.Stage = tollgate.Stage(b.str(string(out.Stage)))
 	out.ReasonCode = tollgate.Reason(b.str(string(out.ReasonCode)))
+	out.TraceID, out.SpanID = b.str(out.TraceID), b.str(out.SpanID)
 	for i, id := range e.Agent.DelegatedBy {
 		if b.long(id) {
 			if &out.Agent.DelegatedBy[0] == &e.Agent.DelegatedBy[0] {

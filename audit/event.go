@@ -16,8 +16,8 @@ const signatureKey = "_signature"
 
 // Event is one audit record. Its JSON form (AppendJSON) is Tollgate 1.4's
 // audit line, key for key, followed by this implementation's stage and
-// reason_code keys when they are set, and shadow when shadow mode
-// disagreed. A record with a Kind (config_loaded, config_rejected) has a
+// reason_code keys when they are set, shadow when shadow mode
+// disagreed, and trace_id and span_id when the call was traced. A record with a Kind (config_loaded, config_rejected) has a
 // form of its own (see Kind).
 type Event struct {
 	// SchemaVersion is written as SchemaVersion ("1.0") when empty.
@@ -47,6 +47,11 @@ type Event struct {
 	// it disagrees with the enforced one; written as a "shadow" key after
 	// reason_code, left out when nil.
 	Shadow *Shadow
+	// TraceID and SpanID are the call's OpenTelemetry span, in lowercase
+	// hex (32 and 16 digits), so a log line leads to its trace; written as
+	// "trace_id" and "span_id" keys after shadow, left out when empty.
+	TraceID string
+	SpanID  string
 
 	// Kind is empty for a call's record. KindConfigLoaded and
 	// KindConfigRejected records describe no call: only SchemaVersion,
@@ -181,6 +186,14 @@ func (e *Event) appendTail(dst []byte) []byte {
 	}
 	if e.Shadow != nil {
 		dst = appendShadow(dst, e.Shadow)
+	}
+	if e.TraceID != "" {
+		dst = append(dst, `, "trace_id": `...)
+		dst = js.AppendString(dst, e.TraceID)
+	}
+	if e.SpanID != "" {
+		dst = append(dst, `, "span_id": `...)
+		dst = js.AppendString(dst, e.SpanID)
 	}
 	return append(dst, '}')
 }

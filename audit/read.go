@@ -120,6 +120,7 @@ func parseLine(line []byte, rec *Record) error {
 		sh := d.sub("shadow")
 		e.Shadow = &Shadow{Decision: sh.str("decision"), Rule: sh.str("rule"), Reason: sh.str("reason")}
 	}
+	e.TraceID, e.SpanID = d.str("trace_id"), d.str("span_id")
 	e.Kind = d.str("kind")
 	if d.get("config") != nil {
 		e.Config = d.sub("config").config()
