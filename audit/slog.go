@@ -67,7 +67,8 @@ type SlogSink struct {
 //	tool, action, effect, resource_type,
 //	decision, reason, policy_id, policy_version, outcome,
 //	stage, reason_code, approval_id, grant_id, result_summary, manifest_version,
-//	shadow.decision, shadow.rule, shadow.reason (shadow mode, when it disagreed)
+//	shadow.decision, shadow.rule, shadow.reason (shadow mode, when it disagreed),
+//	trace_id, span_id
 //
 // Keys from stage on, and policy_id and policy_version, are left out when
 // empty (they are null or absent in the audit record). Params, their
@@ -186,7 +187,8 @@ func (s *SlogSink) callAttrs(a []slog.Attr, e *Event) []slog.Attr {
 		a = append(a, slog.GroupAttrs("shadow",
 			str("decision", sh.Decision), str("rule", sh.Rule), text("reason", sh.Reason)))
 	}
-	return a
+	a = opt(a, "trace_id", e.TraceID)
+	return opt(a, "span_id", e.SpanID)
 }
 
 // configAttrs appends a config_loaded or config_rejected record's fields

@@ -84,8 +84,8 @@ func TestSlogSinkKeysAndRedaction(t *testing.T) {
 		"correlation_id": "corr-1", "tool": "mcp", "action": "read_file", "effect": "read", "resource_type": "file",
 		"decision": "ALLOW", "policy_id": "allow_read", "policy_version": "45e9d1ad", "outcome": "executed",
 		"manifest_version": "1.0.0",
-		"reason":         "token Bearer " + Redacted,
-		"result_summary": "connected to postgres://admin:" + Redacted + "@db/prod",
+		"reason":           "token Bearer " + Redacted,
+		"result_summary":   "connected to postgres://admin:" + Redacted + "@db/prod",
 	}
 	for k, v := range checks {
 		if m[k] != v {
@@ -112,14 +112,19 @@ func TestSlogSinkRefusalKeys(t *testing.T) {
 	e.Stage, e.ReasonCode = tollgate.StageRateLimit, tollgate.ReasonRateLimited
 	e.ApprovalID, e.GrantID = "ap-1", "gr-1"
 	e.Shadow = &Shadow{Decision: "ALLOW", Rule: "cand", Reason: "api_key=abcdef123456"}
+	e.TraceID, e.SpanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	m := slogLines(t, slog.LevelInfo, []*Event{e})[0]
 	want := []string{"action", "agent", "approval_id", "correlation_id", "decision", "effect", "grant_id", "intent", "level",
-		"msg", "outcome", "reason", "reason_code", "request_hash", "resource_type", "shadow", "stage", "time", "tool"}
+		"msg", "outcome", "reason", "reason_code", "request_hash", "resource_type", "shadow", "span_id", "stage", "time",
+		"tool", "trace_id"}
 	if got := keys(m); !slices.Equal(got, want) {
 		t.Errorf("keys = %v\nwant   %v", got, want)
 	}
 	if got := m["agent"].(map[string]any)["delegated_by"]; !slices.Equal(toStrings(got), []string{"parent", "root"}) {
 		t.Errorf("delegated_by = %v", got)
+	}
+	if m["trace_id"] != e.TraceID || m["span_id"] != e.SpanID {
+		t.Errorf("trace_id, span_id = %v, %v", m["trace_id"], m["span_id"])
 	}
 	if m["stage"] != "ratelimit" || m["reason_code"] != "RATE_LIMITED" || m["outcome"] != "blocked" {
 		t.Errorf("stage, reason_code, outcome = %v, %v, %v", m["stage"], m["reason_code"], m["outcome"])
