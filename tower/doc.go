@@ -39,4 +39,10 @@
 // metrics: package metrics implements it for Prometheus, so this package
 // imports no metrics library. Stage times use the monotonic clock, and only
 // on the calls WithStageSampling picks (one in four by default).
+//
+// WithTracerProvider gives each call an OpenTelemetry span (SpanName) under
+// the caller's, with an event per stage and the call's tool, decision,
+// outcome, reason and policy rule; the tool runs inside it and the audit
+// records carry its trace_id and span_id. This package uses the
+// OpenTelemetry API only, never the SDK.
 package tower

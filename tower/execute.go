@@ -19,6 +19,7 @@ import (
 // audited.
 func (t *Tower) ExecuteCall(ctx context.Context, call Call, exec ExecFunc) (any, error) {
 	f := t.start(ctx, call)
+	f.startSpan()
 	if err := f.decideSafely(false); err != nil {
 		f.finishBreaker(breaker.Ignored)
 		f.emit(err, "")
@@ -103,7 +104,7 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 		return nil, e
 	}
 	f.outcome = tollgate.OutcomeAuthorized
-	f.lap(slotAudit)
+	f.enter(tollgate.StageAudit)
 	if err := f.write(nil, ""); err != nil {
 		// Nothing may run unrecorded.
 		f.t.auditFailures.Add(1)
@@ -115,7 +116,7 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 		return nil, e
 	}
 
-	f.lap(slotExecute)
+	f.enter(tollgate.StageExecute)
 	result, err, panicked := f.invoke(exec)
 	switch {
 	case panicked != nil:
@@ -176,7 +177,7 @@ func (f *flight) finishBreaker(o breaker.Outcome) {
 // already the safe outcome, and replacing it with INTERNAL would hide an
 // approval id or retry delay the caller needs.
 func (f *flight) emit(refusal *tollgate.Error, summary string) {
-	f.lap(slotAudit)
+	f.enter(tollgate.StageAudit)
 	err := f.write(refusal, summary)
 	defer f.observe(refusal)
 	if err == nil {
@@ -208,6 +209,8 @@ func (f *flight) write(refusal *tollgate.Error, summary string) error {
 		ResultSummary:   summary,
 		PolicyVersion:   f.decision.PolicyVersion,
 		ManifestVersion: f.req.ManifestVersion,
+		TraceID:         f.span.traceID,
+		SpanID:          f.span.spanID,
 	}
 	if refusal != nil {
 		e.Stage, e.ReasonCode = refusal.Stage, refusal.Reason

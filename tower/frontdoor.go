@@ -24,6 +24,7 @@ import (
 // one without a reason, is recorded as INTERNAL.
 func (t *Tower) Refuse(ctx context.Context, call Call, refusal *tollgate.Error) *tollgate.Error {
 	f := t.start(ctx, call)
+	f.startSpan()
 	err := f.safely(func() *tollgate.Error { return f.frontDoor(refusal) })
 	f.emit(err, "")
 	return err

@@ -153,9 +153,11 @@ func (t *Tower) newTiming() timing {
 var monoBase = time.Now()
 
 // enter marks the start of stage: the pipeline's record of where it is
-// (for panic reports) and, with an observer, the stage clock.
+// (for panic reports), with an observer the stage clock, and with a
+// tracer the span's event.
 func (f *flight) enter(stage tollgate.Stage) {
 	f.stage = stage
+	f.spanEvent(stage)
 	if f.timing.on {
 		f.lap(slotOf(stage))
 	}
@@ -174,9 +176,10 @@ func (f *flight) lap(slot int) {
 	f.timing.cur, f.timing.last = int8(slot), now
 }
 
-// observe tells the observer how the call ended; refusal is nil for a call
-// that ran.
+// observe tells the observer and the span how the call ended; refusal is
+// nil for a call that ran.
 func (f *flight) observe(refusal *tollgate.Error) {
+	f.endSpan(refusal)
 	if f.t.observer == nil {
 		return
 	}

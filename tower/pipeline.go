@@ -38,6 +38,7 @@ type flight struct {
 
 	event  audit.Event  // the record being written (see write)
 	timing timing       // stage clock, with an observer
+	span   callSpan     // the call's span, with a tracer
 	shadow shadowResult // the shadow candidate's disagreeing decision
 }
 

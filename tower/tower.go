@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tollgate-go/tollgate"
 	"github.com/tollgate-go/tollgate/approvals"
 	"github.com/tollgate-go/tollgate/audit"
@@ -42,6 +44,7 @@ type Tower struct {
 	pending     approvals.Store // deferred approvals; nil disables them
 	kills       killswitch.Source
 	observer    Observer
+	tracer      trace.Tracer // nil: no spans
 	sampleEvery uint32
 	shadow      shadowState
 	askMode     tollgate.AskMode
