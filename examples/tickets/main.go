@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tollgate-go/tollgate/audit"
 	"github.com/tollgate-go/tollgate/identity"
@@ -32,6 +33,7 @@ func main() {
 	flag.StringVar(&o.manifestPath, "manifest", "", "with --serve, use the tool manifest in `FILE` instead of the built-in manifest.yaml, reloaded like --policy")
 	flag.StringVar(&o.redisAddr, "redis", "", "with --serve, keep approvals, grants and kill switches in the Redis server at `HOST:PORT`, shared by every replica using it (default: in memory, lost on exit)")
 	flag.StringVar(&o.metricsAddr, "metrics", "", "with --serve, serve Prometheus metrics at http://`ADDR`/metrics (see docs/OBSERVABILITY.md)")
+	flag.BoolVar(&o.trace, "trace", false, "with --serve, write OpenTelemetry spans to stdout as JSON: otelgrpc's and otelconnect's server spans, the gate's span under them (see docs/OBSERVABILITY.md)")
 	flag.Parse()
 	redis.SetLogger(quietRedis{})
 
@@ -52,6 +54,7 @@ type options struct {
 	policyPath, manifestPath string
 	redisAddr                string
 	metricsAddr              string
+	trace                    bool
 }
 
 // run runs the demo, or with o.addr set serves the tools there and the
@@ -76,6 +79,9 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		if o.metricsAddr != "" {
 			return errors.New("--metrics needs --serve: the demo serves nothing")
+		}
+		if o.trace {
+			return errors.New("--trace needs --serve: the demo prints to stdout")
 		}
 		_, err := runDemo(ctx, os.Stdout, dir, auditPath)
 		return err
@@ -118,7 +124,18 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	stopStores := st.start(ctx, func(err error) { fmt.Fprintln(os.Stderr, "tickets:", err) })
 	defer func() { err = errors.Join(err, stopStores()) }()
-	g, err := newGatewayFiles(files, st, auditPath, keys, adminKeys, auditOpts...)
+	var tp trace.TracerProvider // nil: no tracing
+	if o.trace {
+		sdk, err := newStdoutTracing(os.Stdout)
+		if err != nil {
+			return err
+		}
+		// Shut down when the servers have stopped: it flushes the spans
+		// of the last calls.
+		defer func() { err = errors.Join(err, sdk.Shutdown(context.Background())) }()
+		tp = sdk
+	}
+	g, err := newGatewayFiles(files, st, auditPath, keys, adminKeys, tp, auditOpts...)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func startReplica(t *testing.T, redisAddr string, key ed25519.PrivateKey, keys i
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := newGatewayFiles(files, st, filepath.Join(dir, "audit.jsonl"), keys, keys)
+	g, err := newGatewayFiles(files, st, filepath.Join(dir, "audit.jsonl"), keys, keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

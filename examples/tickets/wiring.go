@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -57,6 +58,9 @@ type gateway struct {
 	// metrics is the gateway's own Prometheus registry (--metrics serves
 	// it): Tollgate's metrics, Go's and the process's.
 	metrics *prometheus.Registry
+	// tracer, when set (--trace), traces every call: the RPC server spans
+	// of otelgrpc and otelconnect, and the tower's span under them.
+	tracer trace.TracerProvider
 
 	// Deferred approvals wait in stores until an admin decides them;
 	// grants let ASK calls through without asking; kill switches an admin
@@ -78,14 +82,15 @@ func newGateway(dir, auditPath string, agentKeys, adminKeys identity.KeySet, aud
 	if err != nil {
 		return nil, err
 	}
-	return newGatewayFiles(files, st, auditPath, agentKeys, adminKeys, auditOpts...)
+	return newGatewayFiles(files, st, auditPath, agentKeys, adminKeys, nil, auditOpts...)
 }
 
 // newGatewayFiles loads the configuration files, keeps approvals, grants
 // and kill switches in st, verifies agent tokens with agentKeys and admin
-// tokens with adminKeys, and writes the hash-chained audit log to
-// auditPath (with auditOpts, such as audit.WithCheckpointKey).
-func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, adminKeys identity.KeySet, auditOpts ...audit.Option) (*gateway, error) {
+// tokens with adminKeys, traces calls with tp unless it is nil, and
+// writes the hash-chained audit log to auditPath (with auditOpts, such as
+// audit.WithCheckpointKey).
+func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, adminKeys identity.KeySet, tp trace.TracerProvider, auditOpts ...audit.Option) (*gateway, error) {
 	cfg, err := tower.LoadFiles(files) // policy with its rate_limits: and network_policy:, manifest
 	if err != nil {
 		return nil, err
@@ -102,7 +107,7 @@ func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, 
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{desk: newDesk(), stores: st}
+	g := &gateway{desk: newDesk(), stores: st, tracer: tp}
 	// Three failures in a row open a tool's circuit for 30 seconds.
 	if g.breaker, err = breaker.New(breaker.Settings{FailureThreshold: 3, Cooldown: 30 * time.Second}); err != nil {
 		return nil, err
@@ -125,15 +130,18 @@ func newGatewayFiles(files tower.Files, st stores, auditPath string, agentKeys, 
 		tower.WithKillSwitches(st.kills),
 		tower.WithAuditSink(m.Sink(g.audit)),
 		tower.WithObserver(m),
+		tower.WithTracerProvider(tp),
 	)
 	if err == nil {
 		err = g.adminRoutes(adminTokens)
+	}
+	if err == nil {
+		err = g.routes(t)
 	}
 	if err != nil {
 		return nil, errors.Join(err, g.audit.Close())
 	}
 	g.tower = t
-	g.routes(t)
 	return g, nil
 }
 
@@ -153,13 +161,18 @@ func (g *gateway) approve(ctx context.Context, r approvals.Request) (bool, error
 // routes builds the handler: grpc-go takes gRPC requests (so grpcurl gets
 // reflection and health), connect-go takes everything else (Connect and
 // gRPC-Web). Tollgate's interceptors sit on both.
-func (g *gateway) routes(t *tower.Tower) {
+func (g *gateway) routes(t *tower.Tower) error {
 	// Health checks and reflection describe the server; they are not tools.
 	notTools := interceptor.WithPassThrough(interceptor.MatchHealthAndReflection())
+	grpcTracing, connectTracing, err := rpcTracing(g.tracer)
+	if err != nil {
+		return err
+	}
 
 	// Both interceptors, and the stats handler that audits requests grpc-go
-	// refuses before the interceptors run.
-	g.grpc = grpc.NewServer(interceptor.ServerOptions(t, notTools)...)
+	// refuses before the interceptors run; the tracing comes first, so the
+	// gate's span is inside the RPC's.
+	g.grpc = grpc.NewServer(append(grpcTracing, interceptor.ServerOptions(t, notTools)...)...)
 	ticketsv1.RegisterTicketServiceServer(g.grpc, grpcDesk{g.desk})
 	g.health = health.NewServer()
 	healthpb.RegisterHealthServer(g.grpc, g.health)
@@ -167,10 +180,11 @@ func (g *gateway) routes(t *tower.Tower) {
 
 	mux := http.NewServeMux()
 	mux.Handle(ticketsv1connect.NewTicketServiceHandler(connectDesk{g.desk},
-		interceptor.ConnectHandlerOptions(t, notTools))) // with a 4 MiB read limit
+		append(connectTracing, interceptor.ConnectHandlerOptions(t, notTools))...)) // with a 4 MiB read limit
 	// ConnectHandler audits the unary requests connect-go refuses before
 	// the interceptor runs.
 	g.handler = grpcOrConnect(g.grpc, interceptor.ConnectHandler(mux))
+	return nil
 }
 
 // adminRoutes builds the admin API's handler: approvals, grants and kill
