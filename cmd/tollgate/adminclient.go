@@ -161,6 +161,29 @@ func (f *adminFlags) context(cmd *cobra.Command) (context.Context, context.Cance
 	return context.WithTimeout(cmd.Context(), f.timeout)
 }
 
+// callAdmin dials the admin API, makes one call and prints its answer: as
+// JSON with --format json, else with text.
+func callAdmin[T any, M interface {
+	*T
+	proto.Message
+}](cmd *cobra.Command, f *adminFlags, call func(context.Context, *adminClients) (*connect.Response[T], error), text func(io.Writer, M)) error {
+	c, err := f.dial(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := f.context(cmd)
+	defer cancel()
+	resp, err := call(ctx, c)
+	if err != nil {
+		return c.callError(err)
+	}
+	if f.format == "json" {
+		return printJSON(cmd.OutOrStdout(), M(resp.Msg))
+	}
+	text(cmd.OutOrStdout(), M(resp.Msg))
+	return nil
+}
+
 // callError turns a failed call into the command's exit: 1 when the
 // server answered with a refusal, 2 when it could not be reached.
 func (c *adminClients) callError(err error) error {

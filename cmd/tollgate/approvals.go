@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -60,21 +61,11 @@ func approvalsListCmd(f *adminFlags) *cobra.Command {
 		Short: "List the pending approval requests, oldest first",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.approvals.ListPending(ctx, connect.NewRequest(&adminv1.ListPendingRequest{IncludeExpired: expired}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			printApprovals(cmd.OutOrStdout(), resp.Msg.GetApprovals())
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.ListPendingResponse], error) {
+				return c.approvals.ListPending(ctx, connect.NewRequest(&adminv1.ListPendingRequest{IncludeExpired: expired}))
+			}, func(w io.Writer, msg *adminv1.ListPendingResponse) {
+				printApprovals(w, msg.GetApprovals())
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&expired, "include-expired", false, "also list requests that expired undecided")
@@ -87,21 +78,11 @@ func approvalsShowCmd(f *adminFlags) *cobra.Command {
 		Short: "Show one approval request",
 		Args:  args(1, "one argument, the approval id"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.approvals.GetApproval(ctx, connect.NewRequest(&adminv1.GetApprovalRequest{Id: argv[0]}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			printApproval(cmd.OutOrStdout(), resp.Msg.GetApproval())
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.GetApprovalResponse], error) {
+				return c.approvals.GetApproval(ctx, connect.NewRequest(&adminv1.GetApprovalRequest{Id: argv[0]}))
+			}, func(w io.Writer, msg *adminv1.GetApprovalResponse) {
+				printApproval(w, msg.GetApproval())
+			})
 		},
 	}
 }
@@ -134,25 +115,14 @@ without asking until the grant expires or --grant-max-uses calls have used it.`,
 			case grantTTL > 0:
 				req.Grant = &adminv1.GrantOnApprove{Ttl: durationpb.New(grantTTL), MaxUses: maxUses}
 			}
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.approvals.Approve(ctx, connect.NewRequest(req))
-			if err != nil {
-				return c.callError(err)
-			}
-			w := cmd.OutOrStdout()
-			if f.format == "json" {
-				return printJSON(w, resp.Msg)
-			}
-			printDecision(w, resp.Msg.GetApproval())
-			if g := resp.Msg.GetGrant(); g != nil {
-				fmt.Fprintf(w, "grant %s: %s\n", printable(g.GetId()), grantSummary(g))
-			}
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.ApproveResponse], error) {
+				return c.approvals.Approve(ctx, connect.NewRequest(req))
+			}, func(w io.Writer, msg *adminv1.ApproveResponse) {
+				printDecision(w, msg.GetApproval())
+				if g := msg.GetGrant(); g != nil {
+					fmt.Fprintf(w, "grant %s: %s\n", printable(g.GetId()), grantSummary(g))
+				}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why, for the audit trail")
@@ -169,21 +139,11 @@ func denyCmd(f *adminFlags) *cobra.Command {
 		Example: `  tollgate approvals deny 6f1c… --note "open a ticket first" --addr 127.0.0.1:8081 --insecure`,
 		Args:    args(1, "one argument, the approval id"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.approvals.Deny(ctx, connect.NewRequest(&adminv1.DenyRequest{Id: argv[0], Note: note}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			printDecision(cmd.OutOrStdout(), resp.Msg.GetApproval())
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.DenyResponse], error) {
+				return c.approvals.Deny(ctx, connect.NewRequest(&adminv1.DenyRequest{Id: argv[0], Note: note}))
+			}, func(w io.Writer, msg *adminv1.DenyResponse) {
+				printDecision(w, msg.GetApproval())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why, for the audit trail and the agent's operator")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -64,22 +65,12 @@ func grantsAddCmd(f *adminFlags) *cobra.Command {
 				return usageError(cmd, "--max-uses must not be negative (0: unlimited)")
 			}
 			req.Lifetime = &adminv1.CreateGrantRequest_Ttl{Ttl: durationpb.New(ttl)}
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.grants.CreateGrant(ctx, connect.NewRequest(&req))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			g := resp.Msg.GetGrant()
-			fmt.Fprintf(cmd.OutOrStdout(), "grant %s: %s\n", printable(g.GetId()), grantSummary(g))
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.CreateGrantResponse], error) {
+				return c.grants.CreateGrant(ctx, connect.NewRequest(&req))
+			}, func(w io.Writer, msg *adminv1.CreateGrantResponse) {
+				g := msg.GetGrant()
+				fmt.Fprintf(w, "grant %s: %s\n", printable(g.GetId()), grantSummary(g))
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -101,21 +92,11 @@ func grantsListCmd(f *adminFlags) *cobra.Command {
 		Short: "List grants",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.grants.ListGrants(ctx, connect.NewRequest(&req))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			printGrants(cmd.OutOrStdout(), resp.Msg.GetGrants())
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.ListGrantsResponse], error) {
+				return c.grants.ListGrants(ctx, connect.NewRequest(&req))
+			}, func(w io.Writer, msg *adminv1.ListGrantsResponse) {
+				printGrants(w, msg.GetGrants())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&req.AgentId, "agent", "", "only grants issued for exactly this agent `ID`")
@@ -130,21 +111,11 @@ func grantsRevokeCmd(f *adminFlags) *cobra.Command {
 		Short: "Revoke a grant",
 		Args:  args(1, "one argument, the grant id"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.grants.RevokeGrant(ctx, connect.NewRequest(&adminv1.RevokeGrantRequest{Id: argv[0], Reason: reason}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked grant %s: %s\n", printable(resp.Msg.GetGrant().GetId()), grantSummary(resp.Msg.GetGrant()))
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.RevokeGrantResponse], error) {
+				return c.grants.RevokeGrant(ctx, connect.NewRequest(&adminv1.RevokeGrantRequest{Id: argv[0], Reason: reason}))
+			}, func(w io.Writer, msg *adminv1.RevokeGrantResponse) {
+				fmt.Fprintf(w, "revoked grant %s: %s\n", printable(msg.GetGrant().GetId()), grantSummary(msg.GetGrant()))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -70,24 +71,13 @@ func killSetCmd(f *adminFlags) *cobra.Command {
 			if ttl > 0 {
 				req.Ttl = durationpb.New(ttl)
 			}
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.kills.SetKillSwitch(ctx, connect.NewRequest(&req))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			ks := resp.Msg.GetKillSwitch()
-			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, printable(ks.GetId()))
-			fmt.Fprintln(w, killSummary(ks))
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.SetKillSwitchResponse], error) {
+				return c.kills.SetKillSwitch(ctx, connect.NewRequest(&req))
+			}, func(w io.Writer, msg *adminv1.SetKillSwitchResponse) {
+				ks := msg.GetKillSwitch()
+				fmt.Fprintln(w, printable(ks.GetId()))
+				fmt.Fprintln(w, killSummary(ks))
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -103,21 +93,11 @@ func killListCmd(f *adminFlags) *cobra.Command {
 		Short: "List the kill switches in force",
 		Args:  args(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.kills.ListKillSwitches(ctx, connect.NewRequest(&adminv1.ListKillSwitchesRequest{}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			printKillSwitches(cmd.OutOrStdout(), resp.Msg.GetKillSwitches())
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.ListKillSwitchesResponse], error) {
+				return c.kills.ListKillSwitches(ctx, connect.NewRequest(&adminv1.ListKillSwitchesRequest{}))
+			}, func(w io.Writer, msg *adminv1.ListKillSwitchesResponse) {
+				printKillSwitches(w, msg.GetKillSwitches())
+			})
 		},
 	}
 }
@@ -129,21 +109,11 @@ func killLiftCmd(f *adminFlags) *cobra.Command {
 		Short: "Lift a kill switch",
 		Args:  args(1, "one argument, the kill switch id"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			c, err := f.dial(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := f.context(cmd)
-			defer cancel()
-			resp, err := c.kills.LiftKillSwitch(ctx, connect.NewRequest(&adminv1.LiftKillSwitchRequest{Id: argv[0], Reason: reason}))
-			if err != nil {
-				return c.callError(err)
-			}
-			if f.format == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.Msg)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "lifted kill switch %s: %s\n", printable(resp.Msg.GetKillSwitch().GetId()), killSummary(resp.Msg.GetKillSwitch()))
-			return nil
+			return callAdmin(cmd, f, func(ctx context.Context, c *adminClients) (*connect.Response[adminv1.LiftKillSwitchResponse], error) {
+				return c.kills.LiftKillSwitch(ctx, connect.NewRequest(&adminv1.LiftKillSwitchRequest{Id: argv[0], Reason: reason}))
+			}, func(w io.Writer, msg *adminv1.LiftKillSwitchResponse) {
+				fmt.Fprintf(w, "lifted kill switch %s: %s\n", printable(msg.GetKillSwitch().GetId()), killSummary(msg.GetKillSwitch()))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
