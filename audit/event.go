@@ -74,16 +74,21 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	return e.appendTail(dst)
 }
 
-// appendHead writes the keys before the agent: `{"schema_version": …,
-// "request_hash": …`.
-func (e *Event) appendHead(dst []byte) []byte {
-	js := pycompat.Log
+// appendSchemaVersion opens a line with its schema_version key.
+func (e *Event) appendSchemaVersion(dst []byte) []byte {
 	sv := e.SchemaVersion
 	if sv == "" {
 		sv = SchemaVersion
 	}
 	dst = append(dst, `{"schema_version": `...)
-	dst = js.AppendString(dst, sv)
+	return pycompat.Log.AppendString(dst, sv)
+}
+
+// appendHead writes the keys before the agent: `{"schema_version": …,
+// "request_hash": …`.
+func (e *Event) appendHead(dst []byte) []byte {
+	js := pycompat.Log
+	dst = e.appendSchemaVersion(dst)
 	dst = append(dst, `, "timestamp": "`...)
 	dst = appendTimestamp(dst, e.Timestamp)
 	dst = append(dst, `", "correlation_id": `...)

@@ -50,12 +50,7 @@ type Shadow struct {
 // (the chain keys follow, as on every line).
 func (e *Event) appendKindRecord(dst []byte) []byte {
 	js := pycompat.Log
-	sv := e.SchemaVersion
-	if sv == "" {
-		sv = SchemaVersion
-	}
-	dst = append(dst, `{"schema_version": `...)
-	dst = js.AppendString(dst, sv)
+	dst = e.appendSchemaVersion(dst)
 	dst = append(dst, `, "kind": `...)
 	dst = js.AppendString(dst, e.Kind)
 	dst = append(dst, `, "timestamp": "`...)

@@ -107,8 +107,7 @@ func (f *flight) run(exec ExecFunc) (any, error) {
 	f.enter(tollgate.StageAudit)
 	if err := f.write(nil, ""); err != nil {
 		// Nothing may run unrecorded.
-		f.t.auditFailures.Add(1)
-		f.t.log.Error("tollgate: audit write failed; refusing the call", "tool", f.req.Tool, "correlation_id", f.correlationID, "error", err)
+		f.auditFailed(err, "tollgate: audit write failed; refusing the call")
 		e := f.refuse(tollgate.StageAudit, tollgate.ReasonInternal, internalMessage)
 		e.Err = err
 		f.finishBreaker(breaker.Ignored)
@@ -183,11 +182,16 @@ func (f *flight) emit(refusal *tollgate.Error, summary string) {
 	if err == nil {
 		return
 	}
-	f.t.auditFailures.Add(1)
-	f.t.log.Error("tollgate: audit write failed", "tool", f.req.Tool, "correlation_id", f.correlationID, "outcome", f.outcome, "error", err)
+	f.auditFailed(err, "tollgate: audit write failed")
 	if refusal != nil {
 		refusal.Err = errors.Join(refusal.Err, fmt.Errorf("audit write failed: %w", err))
 	}
+}
+
+// auditFailed counts and logs a failed audit write.
+func (f *flight) auditFailed(err error, msg string) {
+	f.t.auditFailures.Add(1)
+	f.t.log.Error(msg, "tool", f.req.Tool, "correlation_id", f.correlationID, "outcome", f.outcome, "error", err)
 }
 
 // write records the call as it stands. The event lives in the flight, so
